@@ -1,0 +1,84 @@
+// The processor's configuration, read and validated once at boot.
+import {
+  env,
+  type EnvSource,
+  httpEnv,
+  type KafkaSettings,
+  kafkaEnv,
+  kafkaSettings,
+  logEnv,
+  mongoEnv,
+  type MongoSettings,
+  mongoSettings,
+  readEnv,
+} from '@tokenmeter/telemetry';
+
+export const processorEnv = {
+  ...httpEnv(3002),
+  ...kafkaEnv,
+  ...mongoEnv,
+  ...logEnv,
+  PROCESSOR_GROUP_PREFIX: env.string({
+    description: 'consumer group id prefix; the group of a topic is <prefix>.<topic>',
+    default: 'tokenmeter-processor',
+    pattern: /^[A-Za-z0-9._-]{1,200}$/,
+    patternHint: '1-200 chars of A-Z a-z 0-9 . _ -',
+  }),
+  PROCESSOR_MAX_BYTES_PER_PARTITION: env.int({
+    description: 'largest fetch per partition (bounds a batch)',
+    default: 1024 * 1024,
+    min: 1024,
+    max: 64 * 1024 * 1024,
+  }),
+  PROCESSOR_MAX_WAIT_MS: env.int({ description: 'how long a fetch waits for data', default: 250, min: 0, max: 30_000 }),
+  PROCESSOR_MAX_MESSAGE_BYTES: env.int({
+    description: 'messages larger than this go to the DLQ as oversized',
+    default: 64 * 1024,
+    min: 512,
+    max: 16 * 1024 * 1024,
+  }),
+  PROCESSOR_RETRY_MAX_BACKOFF_MS: env.int({
+    description: 'cap of the backoff between retries of a failed batch write',
+    default: 5_000,
+    min: 10,
+    max: 300_000,
+  }),
+  RAW_RETENTION_DAYS: env.int({ description: 'raw event retention; older events go to the DLQ', default: 7, min: 1, max: 3_650 }),
+};
+
+export class ProcessorConfig {
+  constructor(
+    readonly http: { host: string; port: number },
+    readonly kafka: KafkaSettings,
+    readonly mongo: MongoSettings,
+    readonly consumer: {
+      groupPrefix: string;
+      maxBytesPerPartition: number;
+      maxWaitMs: number;
+      maxMessageBytes: number;
+      retryMaxBackoffMs: number;
+    },
+    readonly maxEventAgeMs: number,
+    readonly logLevel: string,
+    readonly shutdownTimeoutMs: number,
+  ) {}
+
+  static fromEnv(source: EnvSource): ProcessorConfig {
+    const e = readEnv(processorEnv, source);
+    return new ProcessorConfig(
+      { host: e.HTTP_HOST, port: e.HTTP_PORT },
+      kafkaSettings(e, 'processor'),
+      mongoSettings(e),
+      {
+        groupPrefix: e.PROCESSOR_GROUP_PREFIX,
+        maxBytesPerPartition: e.PROCESSOR_MAX_BYTES_PER_PARTITION,
+        maxWaitMs: e.PROCESSOR_MAX_WAIT_MS,
+        maxMessageBytes: e.PROCESSOR_MAX_MESSAGE_BYTES,
+        retryMaxBackoffMs: e.PROCESSOR_RETRY_MAX_BACKOFF_MS,
+      },
+      e.RAW_RETENTION_DAYS * 86_400_000,
+      e.LOG_LEVEL,
+      e.SHUTDOWN_TIMEOUT_MS,
+    );
+  }
+}

@@ -1,0 +1,64 @@
+// Starts one consumer group per topic once the app has booted, and stops them first on
+// shutdown (onModuleDestroy = the "stop intake and drain" phase).
+import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { createKafka, pingKafka, ReadinessRegistry } from '@tokenmeter/telemetry';
+import type { Kafka } from 'kafkajs';
+import { ProcessorConfig } from '../config';
+import { BatchProcessor } from '../pipeline/batch-processor';
+import type { EventKind } from '../pipeline/decode';
+import { ProcessorMetrics } from '../pipeline/processor-metrics';
+import { TopicConsumer } from './topic-consumer';
+
+@Injectable()
+export class ConsumerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly kafka: Kafka;
+  private readonly consumers: TopicConsumer[] = [];
+
+  constructor(
+    private readonly config: ProcessorConfig,
+    private readonly processor: BatchProcessor,
+    private readonly readiness: ReadinessRegistry,
+    private readonly metrics: ProcessorMetrics,
+  ) {
+    this.kafka = createKafka(config.kafka);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const kinds: [EventKind, string][] = [
+      ['tokens', this.config.kafka.topics.tokens],
+      ['gpu', this.config.kafka.topics.gpu],
+    ];
+    for (const [kind, topic] of kinds) {
+      const consumer = new TopicConsumer(
+        this.kafka,
+        {
+          topic,
+          groupId: `${this.config.consumer.groupPrefix}.${topic}`,
+          maxBytesPerPartition: this.config.consumer.maxBytesPerPartition,
+          maxWaitMs: this.config.consumer.maxWaitMs,
+          retryMaxBackoffMs: this.config.consumer.retryMaxBackoffMs,
+        },
+        async (batch) => {
+          const end = this.metrics.batchDuration.startTimer({ topic });
+          this.metrics.batchSize.observe({ topic }, batch.messages.length);
+          await this.processor.process(kind, { topic, partition: batch.partition, messages: batch.messages });
+          end();
+        },
+        () => this.metrics.writeFailures.inc({ topic }),
+      );
+      await consumer.start();
+      this.consumers.push(consumer);
+    }
+    this.readiness.register('kafka', () => pingKafka(this.kafka, this.config.kafka.requestTimeoutMs));
+    this.readiness.register('consumers', () => {
+      const problems = this.consumers.map((c) => c.status()).filter((s) => !s.ok);
+      return problems.length === 0
+        ? Promise.resolve({ groups: this.consumers.length })
+        : Promise.reject(new Error(problems.map((p) => p.reason).join('; ')));
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.stop()));
+  }
+}

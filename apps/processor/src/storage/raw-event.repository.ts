@@ -1,0 +1,67 @@
+// Raw event storage: one document per distinct eventId (`_id`), written in bulk.
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  type GpuSampleDocument,
+  RAW_COLLECTIONS,
+  RAW_INDEXES,
+  type TokenEventDocument,
+} from '@tokenmeter/contracts/storage';
+import { isDuplicateKeyError, MongoConnection } from '@tokenmeter/telemetry';
+import { MongoBulkWriteError, type Collection, type Document, type WriteError } from 'mongodb';
+
+export interface InsertOutcome {
+  inserted: number;
+  duplicates: number;
+}
+
+@Injectable()
+export class RawEventRepository implements OnModuleInit {
+  private readonly logger = new Logger(RawEventRepository.name);
+
+  constructor(private readonly mongo: MongoConnection) {}
+
+  async onModuleInit(): Promise<void> {
+    for (const kind of ['tokens', 'gpu'] as const) {
+      const collection = this.mongo.collection(RAW_COLLECTIONS[kind]);
+      for (const index of RAW_INDEXES[kind]) {
+        await collection.createIndex(index.keys, { name: index.name, unique: index.unique ?? false });
+      }
+    }
+    this.logger.log('raw collection indexes ensured');
+  }
+
+  insertTokenEvents(docs: TokenEventDocument[]): Promise<InsertOutcome> {
+    return insertIgnoringDuplicates(this.mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens), docs);
+  }
+
+  insertGpuSamples(docs: GpuSampleDocument[]): Promise<InsertOutcome> {
+    return insertIgnoringDuplicates(this.mongo.collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu), docs);
+  }
+}
+
+/**
+ * Unordered bulk insert: every new document is written even when others already exist.
+ * A duplicate `_id` is the expected outcome of a replay or a client retry, not an error;
+ * any other write error fails the call so the batch is retried and not committed.
+ */
+async function insertIgnoringDuplicates<T extends Document & { _id: string }>(
+  collection: Collection<T>,
+  docs: T[],
+): Promise<InsertOutcome> {
+  if (docs.length === 0) return { inserted: 0, duplicates: 0 };
+  try {
+    // The driver's OptionalUnlessRequiredId<T> cannot be inferred through the generic T.
+    const result = await collection.insertMany(docs as unknown as Parameters<Collection<T>['insertMany']>[0], { ordered: false });
+    return { inserted: result.insertedCount, duplicates: 0 };
+  } catch (error) {
+    if (error instanceof MongoBulkWriteError) {
+      const writeErrors = ([] as WriteError[]).concat(error.writeErrors);
+      if (writeErrors.length > 0 && writeErrors.every((w) => w.code === 11000)) {
+        return { inserted: docs.length - writeErrors.length, duplicates: writeErrors.length };
+      }
+    } else if (isDuplicateKeyError(error) && docs.length === 1) {
+      return { inserted: 0, duplicates: 1 };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,88 @@
+// Raw event listings and lookup (SPEC §7): time range, filters, keyset pagination.
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { type GpuSample, type TokenUsageEvent } from '@tokenmeter/contracts';
+import { gpuDocumentToSample, tokenDocumentToEvent } from '@tokenmeter/contracts/storage';
+import { Clock, ProblemException } from '@tokenmeter/telemetry';
+import { QueryApiConfig } from '../config';
+import { parseParams, resolveRange, invalidParams } from '../params/query-params';
+import { RawEventReader } from '../storage/raw-event.reader';
+import { decodeCursor, encodeCursor } from './cursor';
+
+const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const PAGE_PARAMS = {
+  from: { kind: 'time' },
+  to: { kind: 'time' },
+  limit: { kind: 'int', min: 1, max: 1_000 },
+  cursor: { kind: 'cursor' },
+} as const;
+
+const TOKEN_PARAMS = { ...PAGE_PARAMS, model: { kind: 'string' }, tenant: { kind: 'string' }, node: { kind: 'string' } } as const;
+const GPU_PARAMS = { ...PAGE_PARAMS, node: { kind: 'string' }, gpuIndex: { kind: 'int', min: 0, max: 1023 } } as const;
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+@Controller('v1/events')
+export class EventsController {
+  constructor(
+    private readonly reader: RawEventReader,
+    private readonly config: QueryApiConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  @Get('tokens')
+  async listTokens(@Query() query: unknown): Promise<Page<TokenUsageEvent>> {
+    const p = parseParams(query, TOKEN_PARAMS);
+    const equals: Record<string, string> = {};
+    if (p.model !== undefined) equals.model = p.model;
+    if (p.tenant !== undefined) equals.tenant = p.tenant;
+    if (p.node !== undefined) equals.node = p.node;
+    const page = this.pageQuery(p, equals);
+    const docs = await this.reader.tokenPage({ ...page, limit: page.limit + 1 });
+    return this.toPage(docs, page.limit, tokenDocumentToEvent);
+  }
+
+  @Get('gpus')
+  async listGpus(@Query() query: unknown): Promise<Page<GpuSample>> {
+    const p = parseParams(query, GPU_PARAMS);
+    const equals: Record<string, string | number> = {};
+    if (p.node !== undefined) equals.node = p.node;
+    if (p.gpuIndex !== undefined) equals.gpuIndex = p.gpuIndex;
+    const page = this.pageQuery(p, equals);
+    const docs = await this.reader.gpuPage({ ...page, limit: page.limit + 1 });
+    return this.toPage(docs, page.limit, gpuDocumentToSample);
+  }
+
+  @Get('tokens/:eventId')
+  async getToken(@Param('eventId') eventId: string, @Query() query: unknown): Promise<TokenUsageEvent> {
+    parseParams(query, {});
+    if (!EVENT_ID.test(eventId)) throw invalidParams([{ name: 'eventId', message: 'must be 1-128 chars of A-Z a-z 0-9 . _ : -' }]);
+    const doc = await this.reader.tokenById(eventId);
+    if (doc === null) throw new ProblemException(404, `No token usage event with eventId ${eventId}.`);
+    return tokenDocumentToEvent(doc);
+  }
+
+  private pageQuery(
+    p: { from?: number; to?: number; limit?: number; cursor?: string },
+    equals: Record<string, string | number>,
+  ) {
+    const { fromMs, toMs } = resolveRange(p, this.clock.nowMs(), this.config.query.defaultRangeMs);
+    return {
+      fromMs,
+      toMs,
+      equals,
+      limit: p.limit ?? this.config.query.defaultLimit,
+      ...(p.cursor === undefined ? {} : { after: decodeCursor(p.cursor) }),
+    };
+  }
+
+  private toPage<D extends { _id: string; time: Date }, T>(docs: D[], limit: number, map: (d: D) => T): Page<T> {
+    const items = docs.slice(0, limit);
+    const last = items[items.length - 1];
+    const nextCursor = docs.length > limit && last !== undefined ? encodeCursor({ timeMs: last.time.getTime(), id: last._id }) : null;
+    return { items: items.map(map), nextCursor };
+  }
+}

@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { createHttpApp, runService } from '@tokenmeter/telemetry';
+import { QueryApiAppModule } from './app.module';
+import { QueryApiConfig } from './config';
+
+async function bootstrap(): Promise<void> {
+  const config = QueryApiConfig.fromEnv(process.env);
+  await createHttpApp({
+    module: QueryApiAppModule.forRoot(config),
+    host: config.http.host,
+    port: config.http.port,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    // A read API: any request body is refused rather than parsed.
+    bodyParser: false,
+  });
+}
+
+runService('query-api', bootstrap);

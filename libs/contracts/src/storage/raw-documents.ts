@@ -1,0 +1,59 @@
+// The stored shape of raw events: the contract between the processor (writer) and the
+// query API (reader). `_id` is the eventId, so a replayed or re-posted event is stored once.
+import type { GpuSample, TokenUsageEvent } from '../index';
+
+export const RAW_COLLECTIONS = { tokens: 'token_events', gpu: 'gpu_samples' } as const;
+
+interface StoredMeta {
+  /** When the producer accepted the event (Kafka header `ingested-at`), if known. */
+  ingestedAt?: Date;
+  /** When the processor wrote it. */
+  storedAt: Date;
+}
+
+export type TokenEventDocument = Omit<TokenUsageEvent, 'eventId' | 'time'> & StoredMeta & { _id: string; time: Date };
+export type GpuSampleDocument = Omit<GpuSample, 'eventId' | 'time'> & StoredMeta & { _id: string; time: Date };
+
+export interface IndexDefinition {
+  keys: Record<string, 1 | -1>;
+  name: string;
+  unique?: boolean;
+  /** The query this index serves (an index without a reader is cost without benefit). */
+  serves: string;
+}
+
+export const RAW_INDEXES: Record<keyof typeof RAW_COLLECTIONS, IndexDefinition[]> = {
+  tokens: [
+    { keys: { time: 1, _id: 1 }, name: 'time_id', serves: 'GET /v1/events/tokens: time range, keyset pagination' },
+    { keys: { tenant: 1, time: 1, _id: 1 }, name: 'tenant_time_id', serves: 'GET /v1/events/tokens?tenant=' },
+  ],
+  gpu: [
+    { keys: { time: 1, _id: 1 }, name: 'time_id', serves: 'GET /v1/events/gpus: time range, keyset pagination' },
+    { keys: { node: 1, time: 1, _id: 1 }, name: 'node_time_id', serves: 'GET /v1/events/gpus?node=' },
+  ],
+};
+
+export function tokenEventToDocument(event: TokenUsageEvent, meta: StoredMeta): TokenEventDocument {
+  const { eventId, time, ...rest } = event;
+  return { _id: eventId, ...rest, time: new Date(time), ...withMeta(meta) };
+}
+
+export function gpuSampleToDocument(sample: GpuSample, meta: StoredMeta): GpuSampleDocument {
+  const { eventId, time, ...rest } = sample;
+  return { _id: eventId, ...rest, time: new Date(time), ...withMeta(meta) };
+}
+
+/** Back to the contract shape (what the API returns): storage metadata stays internal. */
+export function tokenDocumentToEvent(doc: TokenEventDocument): TokenUsageEvent {
+  const { _id, time, ingestedAt: _ingestedAt, storedAt: _storedAt, ...rest } = doc;
+  return { eventId: _id, time: time.toISOString(), ...rest };
+}
+
+export function gpuDocumentToSample(doc: GpuSampleDocument): GpuSample {
+  const { _id, time, ingestedAt: _ingestedAt, storedAt: _storedAt, ...rest } = doc;
+  return { eventId: _id, time: time.toISOString(), ...rest };
+}
+
+function withMeta(meta: StoredMeta): StoredMeta {
+  return meta.ingestedAt === undefined ? { storedAt: meta.storedAt } : { ingestedAt: meta.ingestedAt, storedAt: meta.storedAt };
+}

@@ -1,0 +1,61 @@
+// Boots a tokenmeter HTTP service on Fastify with the shared conventions: pino logs,
+// problem+json errors, RED metrics, health endpoints, ordered shutdown.
+import type { DynamicModule, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import { installHttpMetrics } from '../metrics/http-metrics';
+import { installSignalHandlers } from '../shutdown/shutdown';
+import { ProblemDetailsFilter } from './problem.filter';
+
+export interface HttpAppOptions {
+  module: Type<unknown> | DynamicModule;
+  host: string;
+  port: number;
+  shutdownTimeoutMs: number;
+  fastify?: FastifyServerOptions;
+  /** false when the app registers its own content-type parsers. */
+  bodyParser?: boolean;
+  /** Registers app-specific parsers, hooks or routes before listening. */
+  configure?: (app: NestFastifyApplication) => void | Promise<void>;
+  /** Tests manage shutdown themselves. */
+  handleSignals?: boolean;
+}
+
+export async function createHttpApp(opts: HttpAppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    // Limits that keep a hostile client from holding resources (issue 8 tightens further).
+    connectionTimeout: 60_000,
+    requestTimeout: 60_000,
+    maxParamLength: 256,
+    ...opts.fastify,
+  });
+  installHttpMetrics(adapter.getInstance());
+  const app = await NestFactory.create<NestFastifyApplication>(opts.module, adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+    bodyParser: opts.bodyParser ?? true,
+  });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  await opts.configure?.(app);
+  if (opts.handleSignals ?? true) {
+    installSignalHandlers(app, { timeoutMs: opts.shutdownTimeoutMs, logger });
+  }
+  await app.listen({ port: opts.port, host: opts.host });
+  return app;
+}
+
+/**
+ * Runs a service's bootstrap; a failure (a config error, an unreachable dependency) is
+ * printed to stderr with its reason and the process exits non-zero. Never swallowed.
+ */
+export function runService(name: string, bootstrap: () => Promise<unknown>): void {
+  bootstrap().catch((error: unknown) => {
+    const reason = error instanceof Error ? (error.name === 'ConfigValidationError' ? error.message : (error.stack ?? error.message)) : String(error);
+    process.stderr.write(`${name} failed to start: ${reason}\n`);
+    process.exit(1);
+  });
+}

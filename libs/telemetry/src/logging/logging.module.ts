@@ -1,0 +1,55 @@
+// JSON logs for all three apps: nestjs-pino over pino-http, with the W3C traceparent of
+// the request on every line and secrets redacted (SPEC §8).
+import type { DynamicModule } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { LoggerModule } from 'nestjs-pino';
+
+/** Paths redacted from every log line: credentials in headers, and any secret-named field. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.apiKey',
+  '*.secret',
+  '*.token',
+  '*.mongoUrl',
+  '*.url',
+];
+
+/** Request paths whose access logs would only be noise (probes, scrapes). */
+const QUIET_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
+
+export interface LoggingOptions {
+  service: string;
+  level: string;
+}
+
+export function traceparentOf(req: IncomingMessage): string | undefined {
+  const value = req.headers.traceparent;
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function createLoggingModule(opts: LoggingOptions): DynamicModule {
+  return LoggerModule.forRoot({
+    pinoHttp: {
+      level: opts.level,
+      base: { service: opts.service },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0] ?? '') },
+      customProps: (req) => {
+        const traceparent = traceparentOf(req);
+        return traceparent === undefined ? {} : { traceparent };
+      },
+      serializers: {
+        // Only what an operator needs; never bodies, never query strings (they may hold keys).
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+        }),
+      },
+    },
+  });
+}
