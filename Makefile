@@ -1,0 +1,79 @@
+# tokenmeter — every target installs what it needs from the package registries, idempotently.
+# Node 24 comes from the npm registry into .cache/node; Kafka jars from Maven Central into
+# .cache/kafka; FerretDB is built with the Go toolchain into .cache/bin. State is in .local/.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_VERSION := 24.21.0
+NODE_BIN := $(CURDIR)/.cache/node/node_modules/.bin
+export PATH := $(NODE_BIN):$(PATH)
+export TOKENMETER_NODE_VERSION := $(NODE_VERSION)
+# Nest 12 packages are ESM; jest loads them through Node's VM modules.
+JEST_NODE_OPTIONS := --experimental-vm-modules --disable-warning=ExperimentalWarning
+
+.PHONY: help node install build lint typecheck format-check schemas-check check servers-up servers-down \
+        servers-status test test-unit test-integration test-e2e dev dev-stop clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+node: ## Node.js $(NODE_VERSION) into .cache/node (from the npm registry)
+	@scripts/dev/ensure-node.sh
+
+install: node node_modules/.install-stamp ## npm ci when package-lock.json changed
+
+node_modules/.install-stamp: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: install ## compile the three services into dist/
+	rm -rf dist
+	npx nest build producer
+	npx nest build processor
+	npx nest build query-api
+
+lint: install ## ESLint (type-aware) over apps, libs, tests and scripts
+	npx eslint .
+
+typecheck: install ## tsc --noEmit over the whole repository
+	npx tsc -p tsconfig.json --noEmit
+
+format-check: install ## Prettier check
+	npx prettier --check .
+
+schemas-check: install ## JSON Schema files in libs/contracts/schemas match the contract definitions
+	npm run --silent schemas:check
+
+check: typecheck lint format-check schemas-check ## every static check
+
+servers-up: node ## start Kafka and FerretDB (or use KAFKA_BROKERS / MONGO_URL), wait until they answer
+	scripts/dev/servers.sh up
+
+servers-down: ## stop the local servers started by servers-up
+	scripts/dev/servers.sh down
+
+servers-status:
+	scripts/dev/servers.sh status
+
+test: install ## static checks, unit, integration (real Kafka + FerretDB) and e2e tests; prints "N passed, N failed"
+	scripts/test/run-all.sh
+
+test-unit: install ## unit tests only (no servers)
+	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config jest.config.js
+
+test-integration: install ## integration tests (starts the servers if needed)
+	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-integration.config.js
+
+test-e2e: build ## end-to-end tests over the built services (starts the servers if needed)
+	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-e2e.config.js
+
+dev: build ## start Kafka, FerretDB and the three services; print their URLs (DEV_DETACH=1 returns once ready)
+	scripts/dev/dev.sh
+
+dev-stop: ## stop what make dev started
+	scripts/dev/dev.sh stop
+
+clean: ## remove build output and local server state (keeps downloaded caches)
+	rm -rf dist coverage .local

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make dev`: Kafka + FerretDB (or KAFKA_BROKERS / MONGO_URL), then the three built services
+# with their logs in .local/dev/, waits until every /health/ready answers 200 and prints URLs.
+# In the foreground it follows the logs until Ctrl-C, then stops everything it started.
+# DEV_DETACH=1 returns once ready instead (stop later with `make dev-stop`).
+#
+# Ports: QUERY_API_PORT (3000), PRODUCER_PORT (3001), PROCESSOR_PORT (3002).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+state="$root/.local/dev"
+mkdir -p "$state"
+declare -A ports=([query-api]="${QUERY_API_PORT:-3000}" [producer]="${PRODUCER_PORT:-3001}" [processor]="${PROCESSOR_PORT:-3002}")
+node_bin="$root/.cache/node/node_modules/.bin/node"
+
+stop_services() {
+  for name in producer query-api processor; do
+    local pidfile="$state/$name.pid"
+    if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.3; done
+      kill -0 "$(cat "$pidfile")" 2>/dev/null && kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
+      echo "dev: stopped $name" >&2
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+if [[ "${1:-}" == "stop" ]]; then
+  stop_services
+  scripts/dev/servers.sh down
+  exit 0
+fi
+
+stop_services
+while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done < <(scripts/dev/servers.sh up)
+export LOG_LEVEL="${LOG_LEVEL:-info}" HTTP_HOST="${HTTP_HOST:-127.0.0.1}"
+
+# The processor first: it creates the topics and indexes.
+for name in processor query-api producer; do
+  HTTP_PORT="${ports[$name]}" nohup "$node_bin" "dist/apps/$name/apps/$name/src/main.js" >"$state/$name.log" 2>&1 &
+  echo $! >"$state/$name.pid"
+  deadline=$((SECONDS + 60))
+  until [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ports[$name]}/health/ready" || true)" == 200 ]]; do
+    if ! kill -0 "$(cat "$state/$name.pid")" 2>/dev/null || ((SECONDS > deadline)); then
+      echo "dev: $name did not become ready; last log lines:" >&2
+      tail -n 30 "$state/$name.log" >&2
+      stop_services
+      exit 1
+    fi
+    sleep 0.5
+  done
+  echo "dev: $name ready" >&2
+done
+
+cat <<TXT
+
+tokenmeter is running (logs in .local/dev/*.log):
+  query API   http://127.0.0.1:${ports[query-api]}   e.g. /v1/events/tokens
+  producer    http://127.0.0.1:${ports[producer]}   POST /v1/tokens, POST /v1/gpus
+  processor   http://127.0.0.1:${ports[processor]}   /health/ready, /metrics
+  Kafka       ${KAFKA_BROKERS}
+  MongoDB     ${MONGO_URL%%\?*}
+TXT
+if [[ -n "${DEV_DETACH:-}" ]]; then echo "Detached: stop with make dev-stop."; else echo "Following the logs; Ctrl-C stops everything."; fi
+
+if [[ -n "${DEV_DETACH:-}" ]]; then exit 0; fi
+trap 'echo; stop_services; scripts/dev/servers.sh down; exit 0' INT TERM
+tail -n 0 -F "$state"/*.log &
+wait

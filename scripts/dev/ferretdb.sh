@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Local FerretDB 1.24.2 (MongoDB wire protocol, SQLite backend) without Docker.
+#
+#   scripts/dev/ferretdb.sh install   build the binary once into .cache/bin/ferretdb (needs Go)
+#   scripts/dev/ferretdb.sh start     install if needed, start in background
+#   scripts/dev/ferretdb.sh wait      block until {ping: 1} succeeds (deadline)
+#   scripts/dev/ferretdb.sh stop      SIGTERM, wait, SIGKILL after a deadline
+#   scripts/dev/ferretdb.sh status    print "running (pid N) ..." or "not running" (exit 0 / 3)
+#   scripts/dev/ferretdb.sh reset     stop and delete data/logs under .local/ferretdb
+#
+# Env: FERRETDB_PORT (27018), FERRETDB_DEBUG_PORT (18088; "-" disables the metrics/pprof listener),
+#      FERRETDB_LOG_LEVEL (INFO), FERRETDB_WAIT_SECONDS (60), FERRETDB_STOP_SECONDS (20).
+#
+# Why not plain `go install ...@v1.24.2`: the resulting binary panics at startup
+# ("Invalid build/version/version.txt file content") because version.txt is generated
+# by FerretDB's release tooling and is absent from the module zip. So this script copies the
+# module source from the Go module cache, writes build/version/version.txt and builds there.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+FERRETDB_VERSION="1.24.2"
+FERRETDB_PORT="${FERRETDB_PORT:-27018}"
+FERRETDB_DEBUG_PORT="${FERRETDB_DEBUG_PORT:-18088}"
+FERRETDB_LOG_LEVEL="${FERRETDB_LOG_LEVEL:-INFO}"
+FERRETDB_WAIT_SECONDS="${FERRETDB_WAIT_SECONDS:-60}"
+FERRETDB_STOP_SECONDS="${FERRETDB_STOP_SECONDS:-20}"
+
+bin="$root/.cache/bin/ferretdb"
+src="$root/.cache/ferretdb-src/v$FERRETDB_VERSION"
+state="$root/.local/ferretdb"
+data="$state/data"
+pidfile="$state/ferretdb.pid"
+logfile="$state/ferretdb.log"
+
+log() { echo "ferretdb: $*" >&2; }
+die() { echo "ferretdb: ERROR: $*" >&2; exit 1; }
+
+installed() {
+  [[ -x "$bin" ]] || return 1
+  local out
+  out="$("$bin" --version 2>/dev/null || true)"
+  [[ "$out" == *"version: v$FERRETDB_VERSION"$'\n'* ]]
+}
+
+install() {
+  if installed; then
+    return 0
+  fi
+  command -v go >/dev/null || die "go not found (need Go 1.24+)"
+  log "building FerretDB v$FERRETDB_VERSION into ${bin#"$root"/} (first time: ~2 min on 2 cores) ..."
+  local t0=$SECONDS moddir tmp
+  tmp="$(mktemp -d)"
+  # Outside any module, so `go mod download` fetches just this module (from the Go module proxy).
+  moddir="$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@v$FERRETDB_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+  rmdir "$tmp"
+  [[ -n "$moddir" && -d "$moddir" ]] || die "go mod download failed"
+  rm -rf "$src"
+  mkdir -p "$(dirname "$src")" "$(dirname "$bin")"
+  cp -r "$moddir" "$src"
+  chmod -R u+w "$src"
+  echo "v$FERRETDB_VERSION" >"$src/build/version/version.txt"
+  echo "tokenmeter-dev" >"$src/build/version/package.txt"
+  (cd "$src" && GOFLAGS=-buildvcs=false go build -o "$bin.tmp" ./cmd/ferretdb) || die "go build failed"
+  mv "$bin.tmp" "$bin"
+  installed || die "built binary does not report version v$FERRETDB_VERSION"
+  log "installed in $((SECONDS - t0)) s"
+}
+
+pid_alive() {
+  [[ -f "$pidfile" ]] || return 1
+  local pid
+  pid="$(cat "$pidfile" 2>/dev/null || true)"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+}
+
+start() {
+  if pid_alive; then
+    log "already running (pid $(cat "$pidfile"))"
+    return 0
+  fi
+  install
+  mkdir -p "$data"
+  local debug_addr="-"
+  if [[ "$FERRETDB_DEBUG_PORT" != "-" ]]; then debug_addr="127.0.0.1:$FERRETDB_DEBUG_PORT"; fi
+  log "starting FerretDB v$FERRETDB_VERSION (sqlite) on 127.0.0.1:$FERRETDB_PORT, debug $debug_addr, log ${logfile#"$root"/}"
+  setsid "$bin" \
+    --handler=sqlite \
+    --sqlite-url="file:$data/" \
+    --listen-addr="127.0.0.1:$FERRETDB_PORT" \
+    --debug-addr="$debug_addr" \
+    --state-dir="$state" \
+    --telemetry=disable \
+    --log-level="$FERRETDB_LOG_LEVEL" \
+    --log-format=text \
+    >>"$logfile" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  echo "$FERRETDB_PORT" >"$state/ferretdb.port"
+  sleep 0.3
+  if ! pid_alive; then
+    tail -n 30 "$logfile" >&2 || true
+    die "FerretDB exited immediately"
+  fi
+}
+
+node_bin() {
+  local n="$root/.cache/node/node_modules/.bin/node"
+  if [[ ! -x "$n" ]]; then
+    "$root/scripts/dev/ensure-node.sh" >&2 || true
+  fi
+  if [[ -x "$n" ]]; then echo "$n"; else command -v node || die "node not found"; fi
+}
+
+wait_ready() {
+  local port url deadline=$((SECONDS + FERRETDB_WAIT_SECONDS)) node
+  # Default: the port the local server was started with (may differ from this shell's FERRETDB_PORT).
+  port="$(cat "$state/ferretdb.port" 2>/dev/null || echo "$FERRETDB_PORT")"
+  url="${1:-mongodb://127.0.0.1:$port/tokenmeter}"
+  node="$(node_bin)"
+  log "waiting for MongoDB protocol at ${url%%\?*} (up to ${FERRETDB_WAIT_SECONDS}s)"
+  while ((SECONDS < deadline)); do
+    if [[ -z "${1:-}" ]] && ! pid_alive; then
+      tail -n 30 "$logfile" >&2 || true
+      die "FerretDB process is not running"
+    fi
+    if "$node" "$root/scripts/dev/lib/mongo-ping.js" "$url" 2>/dev/null; then
+      log "ready"
+      return 0
+    fi
+    sleep 1
+  done
+  log "no answer to ping within ${FERRETDB_WAIT_SECONDS}s"
+  if [[ -z "${1:-}" ]]; then
+    log "--- tail of ${logfile#"$root"/} ---"
+    tail -n 30 "$logfile" >&2 || true
+  fi
+  exit 1
+}
+
+stop() {
+  if ! pid_alive; then
+    log "not running"
+    rm -f "$pidfile"
+    return 0
+  fi
+  local pid deadline
+  pid="$(cat "$pidfile")"
+  log "stopping (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + FERRETDB_STOP_SECONDS))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.3; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "still alive after ${FERRETDB_STOP_SECONDS}s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.3
+  fi
+  rm -f "$pidfile" "$state/ferretdb.port"
+  log "stopped"
+}
+
+status() {
+  if pid_alive; then
+    echo "ferretdb: running (pid $(cat "$pidfile")) on 127.0.0.1:$(cat "$state/ferretdb.port" 2>/dev/null || echo "$FERRETDB_PORT"), version $FERRETDB_VERSION"
+  else
+    echo "ferretdb: not running"
+    return 3
+  fi
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  wait) wait_ready "${1:-}" ;;
+  reset)
+    stop
+    rm -rf "$data" "$logfile" "$state/state.json"
+    log "deleted ${state#"$root"/}/data and log"
+    ;;
+  *)
+    echo "usage: $0 {install|start|stop|status|wait [mongo-url]|reset}" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# Local single-node Apache Kafka (KRaft, combined broker+controller) without Docker.
+#
+#   scripts/dev/kafka.sh fetch                 download the jars once (Maven) into .cache/kafka/<version>/libs
+#   scripts/dev/kafka.sh start                 fetch if needed, format storage once, start in background
+#   scripts/dev/kafka.sh wait                  block until the broker answers a metadata request (deadline)
+#   scripts/dev/kafka.sh stop                  SIGTERM, wait, SIGKILL after a deadline
+#   scripts/dev/kafka.sh status                print "running (pid N) ..." or "not running" (exit 0 / 3)
+#   scripts/dev/kafka.sh run-class <Class> ... run any Kafka class with the same classpath
+#                                              (e.g. org.apache.kafka.tools.ProducerPerformance)
+#   scripts/dev/kafka.sh reset                 stop and delete data/logs under .local/kafka
+#
+# Env: KAFKA_VERSION (4.4.0), KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093),
+#      KAFKA_NUM_PARTITIONS (6), KAFKA_AUTO_CREATE_TOPICS (false), KAFKA_HEAP_OPTS (-Xms128m -Xmx512m),
+#      KAFKA_WAIT_SECONDS (60), KAFKA_STOP_SECONDS (30), KAFKA_LOG_LEVEL (INFO).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
+KAFKA_PORT="${KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_NUM_PARTITIONS="${KAFKA_NUM_PARTITIONS:-6}"
+KAFKA_AUTO_CREATE_TOPICS="${KAFKA_AUTO_CREATE_TOPICS:-false}"
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}"
+KAFKA_WAIT_SECONDS="${KAFKA_WAIT_SECONDS:-60}"
+KAFKA_STOP_SECONDS="${KAFKA_STOP_SECONDS:-30}"
+KAFKA_LOG_LEVEL="${KAFKA_LOG_LEVEL:-INFO}"
+# log4j2 version used for the broker's logging backend (the Kafka poms do not pull one in).
+LOG4J_VERSION="${KAFKA_LOG4J_VERSION:-2.25.5}"
+
+cache="$root/.cache/kafka/$KAFKA_VERSION"
+libs="$cache/libs"
+state="$root/.local/kafka"
+data="$state/data-$KAFKA_VERSION"  # per version: a 4.x-formatted log dir is not readable by 3.x
+logs="$state/logs"
+pidfile="$state/kafka.pid"
+props="$state/server.properties"
+log4jconf="$state/log4j2.properties"
+outfile="$logs/kafka.out"
+
+log() { echo "kafka: $*" >&2; }
+die() { echo "kafka: ERROR: $*" >&2; exit 1; }
+
+major="${KAFKA_VERSION%%.*}"
+
+fetch() {
+  if [[ -f "$cache/.complete" ]] && compgen -G "$libs/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null; then
+    return 0
+  fi
+  command -v mvn >/dev/null || die "mvn not found (need Maven 3.x)"
+  log "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central into ${cache#"$root"/} ..."
+  local t0=$SECONDS tmp
+  tmp="$(mktemp -d)"
+  # Logging backend: Kafka 4.x uses log4j2 (+ slf4j 1.7 binding); 3.x uses reload4j.
+  local logdeps
+  if [[ "$major" -ge 4 ]]; then
+    logdeps="
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>"
+  else
+    logdeps="
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>"
+  fi
+  cat >"$tmp/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.tokenmeter</groupId>
+  <artifactId>kafka-dist</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-server</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-clients</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency>
+      <groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version>
+      <!-- Connect (and its Jetty/Jersey stack) is not needed for the broker or the perf tools. -->
+      <exclusions><exclusion><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId></exclusion></exclusions>
+    </dependency>$logdeps
+  </dependencies>
+</project>
+EOF
+  rm -rf "$libs.tmp"
+  mkdir -p "$libs.tmp"
+  if ! mvn -q -B -Dstyle.color=never -f "$tmp/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$libs.tmp" >&2; then
+    rm -rf "$tmp" "$libs.tmp"
+    die "maven fetch failed"
+  fi
+  rm -rf "$tmp" "$libs"
+  mv "$libs.tmp" "$libs"
+  touch "$cache/.complete"
+  log "fetched $(ls "$libs" | wc -l) jars in $((SECONDS - t0)) s"
+}
+
+classpath() { echo "$libs/*"; }
+
+pid_alive() {
+  [[ -f "$pidfile" ]] || return 1
+  local pid
+  pid="$(cat "$pidfile" 2>/dev/null || true)"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+}
+
+write_config() {
+  mkdir -p "$data" "$logs"
+  cat >"$props" <<EOF
+# Generated by scripts/dev/kafka.sh on every start; edit the script, not this file.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$data
+num.partitions=$KAFKA_NUM_PARTITIONS
+default.replication.factor=1
+min.insync.replicas=1
+auto.create.topics.enable=$KAFKA_AUTO_CREATE_TOPICS
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+log.retention.hours=24
+log.segment.bytes=104857600
+log.retention.check.interval.ms=60000
+EOF
+  cat >"$log4jconf" <<EOF
+status = warn
+name = tokenmeter-dev-kafka
+appender.file.type = RollingFile
+appender.file.name = FILE
+appender.file.fileName = $logs/server.log
+appender.file.filePattern = $logs/server.log.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 20MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 3
+rootLogger.level = $KAFKA_LOG_LEVEL
+rootLogger.appenderRef.file.ref = FILE
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.controller.name = org.apache.kafka.controller
+logger.controller.level = INFO
+logger.cleaner.name = kafka.log.LogCleaner
+logger.cleaner.level = WARN
+EOF
+  # Kafka 3.x logs through reload4j (log4j 1 syntax).
+  cat >"$state/log4j.properties" <<EOF
+log4j.rootLogger=$KAFKA_LOG_LEVEL, FILE
+log4j.appender.FILE=org.apache.log4j.RollingFileAppender
+log4j.appender.FILE.File=$logs/server.log
+log4j.appender.FILE.MaxFileSize=20MB
+log4j.appender.FILE.MaxBackupIndex=3
+log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
+log4j.appender.FILE.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+EOF
+}
+
+java_log_opts() {
+  if [[ "$major" -ge 4 ]]; then
+    echo "-Dlog4j2.configurationFile=$log4jconf"
+  else
+    echo "-Dlog4j.configuration=file:$state/log4j.properties"
+  fi
+}
+
+java_cmd() {
+  command -v java >/dev/null || die "java not found (need JDK 17+)"
+  # shellcheck disable=SC2086
+  java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    "$(java_log_opts)" -Dkafka.logs.dir="$logs" -cp "$(classpath)" "$@"
+}
+
+format_storage() {
+  if [[ -f "$data/meta.properties" ]]; then
+    return 0
+  fi
+  local cid
+  # Kafka cluster ids are 16 random bytes, URL-safe base64 without padding (22 chars).
+  cid="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  log "formatting KRaft storage (cluster id $cid)"
+  local fmtlog="$logs/format.log"
+  if ! java_cmd kafka.tools.StorageTool format -t "$cid" -c "$props" >"$fmtlog" 2>&1; then
+    cat "$fmtlog" >&2
+    die "storage format failed"
+  fi
+}
+
+start() {
+  if pid_alive; then
+    log "already running (pid $(cat "$pidfile"))"
+    return 0
+  fi
+  fetch
+  write_config
+  format_storage
+  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT), logs in ${logs#"$root"/}"
+  # setsid: own process group, so the broker is not killed with the calling shell's job.
+  setsid bash -c 'exec "$@"' _ java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true "$(java_log_opts)" -Dkafka.logs.dir="$logs" \
+    -cp "$(classpath)" kafka.Kafka "$props" >"$outfile" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  echo "$KAFKA_VERSION 127.0.0.1:$KAFKA_PORT" >"$state/kafka.running"
+  sleep 0.5
+  if ! pid_alive; then
+    tail -n 40 "$outfile" "$logs/server.log" >&2 2>/dev/null || true
+    die "broker exited immediately"
+  fi
+}
+
+node_bin() {
+  local n="$root/.cache/node/node_modules/.bin/node"
+  if [[ ! -x "$n" ]]; then
+    "$root/scripts/dev/ensure-node.sh" >&2 || true
+  fi
+  if [[ -x "$n" ]]; then echo "$n"; else command -v node || die "node not found"; fi
+}
+
+wait_ready() {
+  local brokers="${1:-}" deadline=$((SECONDS + KAFKA_WAIT_SECONDS)) node v a
+  if [[ -z "$brokers" ]]; then
+    # The address the local broker was started with (it may differ from this shell's KAFKA_PORT).
+    read -r v a <"$state/kafka.running" 2>/dev/null || a=""
+    brokers="${a:-127.0.0.1:$KAFKA_PORT}"
+  fi
+  node="$(node_bin)"
+  log "waiting for Kafka at $brokers (up to ${KAFKA_WAIT_SECONDS}s)"
+  while ((SECONDS < deadline)); do
+    if [[ -z "${1:-}" ]] && ! pid_alive; then
+      tail -n 40 "$outfile" "$logs/server.log" >&2 2>/dev/null || true
+      die "broker process is not running"
+    fi
+    if "$node" "$root/scripts/dev/lib/kafka-ping.js" "$brokers" 2>/dev/null; then
+      log "Kafka is ready at $brokers"
+      return 0
+    fi
+    sleep 1
+  done
+  log "Kafka did not answer at $brokers within ${KAFKA_WAIT_SECONDS}s"
+  if [[ -z "${1:-}" ]]; then
+    log "--- tail of ${logs#"$root"/}/server.log ---"
+    tail -n 40 "$logs/server.log" >&2 2>/dev/null || true
+    tail -n 20 "$outfile" >&2 2>/dev/null || true
+  fi
+  exit 1
+}
+
+stop() {
+  if ! pid_alive; then
+    log "not running"
+    rm -f "$pidfile"
+    return 0
+  fi
+  local pid deadline
+  pid="$(cat "$pidfile")"
+  log "stopping (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + KAFKA_STOP_SECONDS))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "still alive after ${KAFKA_STOP_SECONDS}s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$pidfile" "$state/kafka.running"
+  log "stopped"
+}
+
+status() {
+  if pid_alive; then
+    local v a
+    read -r v a <"$state/kafka.running" 2>/dev/null || { v="$KAFKA_VERSION"; a="127.0.0.1:$KAFKA_PORT"; }
+    echo "kafka: running (pid $(cat "$pidfile")) on $a, version $v"
+  else
+    echo "kafka: not running"
+    return 3
+  fi
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  fetch) fetch ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  wait) wait_ready "${1:-}" ;;
+  run-class)
+    [[ $# -ge 1 ]] || die "usage: $0 run-class <fully.qualified.Class> [args...]"
+    fetch
+    mkdir -p "$state"
+    # Tools log WARN+ to stderr (like kafka-run-class.sh with tools-log4j), never to the broker's file.
+    printf '%s\n' 'status = warn' 'appender.err.type = Console' 'appender.err.name = STDERR' \
+      'appender.err.target = SYSTEM_ERR' 'appender.err.layout.type = PatternLayout' \
+      'appender.err.layout.pattern = [%d] %p %m (%c)%n' 'rootLogger.level = WARN' \
+      'rootLogger.appenderRef.err.ref = STDERR' >"$state/tools-log4j2.properties"
+    printf '%s\n' 'log4j.rootLogger=WARN, stderr' 'log4j.appender.stderr=org.apache.log4j.ConsoleAppender' \
+      'log4j.appender.stderr.Target=System.err' 'log4j.appender.stderr.layout=org.apache.log4j.PatternLayout' \
+      'log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n' >"$state/tools-log4j.properties"
+    # shellcheck disable=SC2086
+    exec java ${KAFKA_TOOL_HEAP_OPTS:--Xmx512m} -Dlog4j2.configurationFile="$state/tools-log4j2.properties" \
+      -Dlog4j.configuration="file:$state/tools-log4j.properties" -cp "$(classpath)" "$@"
+    ;;
+  reset)
+    stop
+    rm -rf "$data" "$logs" "$props"
+    log "deleted ${state#"$root"/}/{data,logs}"
+    ;;
+  *)
+    echo "usage: $0 {fetch|start|stop|status|wait [brokers]|run-class <Class> args...|reset}" >&2
+    exit 2
+    ;;
+esac

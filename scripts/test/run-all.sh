@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make test`: static checks, then the three jest tiers (unit, integration, e2e) against real
+# servers, then stops the servers it started. Writes .local/test-results/summary.txt with the
+# closing line "N passed, N failed" (counted from jest's JSON results) and prints it last.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+results="$root/.local/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+export NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning"
+status=0
+step() { echo; echo "==> $*"; }
+
+step "static checks (typecheck, lint, format, schema drift)"
+npx tsc -p tsconfig.json --noEmit || status=1
+npx eslint . || status=1
+npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "prettier: the files above need formatting (npm run format)"; status=1; }
+npm run --silent schemas:check || status=1
+
+step "build"
+rm -rf dist
+{ npx nest build producer && npx nest build processor && npx nest build query-api; } || status=1
+
+step "unit tests"
+npx jest --config jest.config.js --json --outputFile="$results/unit.json" || status=1
+
+step "starting Kafka and FerretDB"
+server_env="$(scripts/dev/servers.sh up)" || { echo "servers did not start"; status=1; }
+trap 'scripts/dev/servers.sh down >/dev/null 2>&1 || true' EXIT
+if [[ -n "${server_env:-}" ]]; then
+  while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done <<<"$server_env"
+
+  step "integration tests (real Kafka + FerretDB)"
+  npx jest --config test/jest-integration.config.js --json --outputFile="$results/integration.json" || status=1
+
+  step "end-to-end tests (three services over HTTP)"
+  npx jest --config test/jest-e2e.config.js --json --outputFile="$results/e2e.json" || status=1
+fi
+
+step "stopping servers"
+scripts/dev/servers.sh down || true
+trap - EXIT
+
+node scripts/test/summary.js "$results" >"$results/summary.txt" || status=1
+cat "$results/summary.txt"
+exit $status

@@ -1,0 +1,286 @@
+// The walking skeleton end to end: events posted to the producer are stored by the
+// processor and read back from the query API; invalid messages end in the DLQ.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { DLQ_HEADERS, type GpuSample, type TokenUsageEvent } from '@tokenmeter/contracts';
+import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { serverEnv, runId } from '../support/env';
+import { expectEventually } from '../support/eventually';
+import { portBlock, type RunningService, startService, stopService } from '../support/services';
+
+const id = runId();
+const topics = { tokens: `e2e-${id}.tokens`, gpu: `e2e-${id}.gpu`, dlq: `e2e-${id}.dlq` };
+const dbName = `tm_e2e_${id}`;
+const { kafkaBrokers, mongoUrl } = serverEnv();
+const ports = portBlock();
+const logDir = path.resolve(__dirname, '..', '..', '.local', 'test-logs', `e2e-${id}`);
+
+const env = {
+  KAFKA_BROKERS: kafkaBrokers,
+  MONGO_URL: mongoUrl,
+  MONGO_DB: dbName,
+  KAFKA_TOPIC_TOKENS: topics.tokens,
+  KAFKA_TOPIC_GPU: topics.gpu,
+  KAFKA_TOPIC_DLQ: topics.dlq,
+  KAFKA_TOPIC_PARTITIONS: '3',
+  PROCESSOR_GROUP_PREFIX: `e2e-${id}`,
+  LOG_LEVEL: 'info',
+};
+
+const kafka = new Kafka({ clientId: `e2e-${id}`, brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+let services: RunningService[] = [];
+let producerUrl = '';
+let queryUrl = '';
+
+async function post(pathname: string, body: string, contentType = 'application/json') {
+  const res = await fetch(`${producerUrl}${pathname}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const text = await res.text();
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: text.length > 0 ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function listAll<T>(kind: 'tokens' | 'gpus', fromIso: string, toIso: string): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 100; page += 1) {
+    const params = new URLSearchParams({ from: fromIso, to: toIso, limit: '300' });
+    if (cursor !== null) params.set('cursor', cursor);
+    const res = await fetch(`${queryUrl}/v1/events/${kind}?${params.toString()}`);
+    if (res.status !== 200) throw new Error(`listing ${kind} answered ${res.status}: ${await res.text()}`);
+    const body = (await res.json()) as { items: T[]; nextCursor: string | null };
+    items.push(...body.items);
+    cursor = body.nextCursor;
+    if (cursor === null) return items;
+  }
+  throw new Error('more than 100 pages');
+}
+
+beforeAll(async () => {
+  // The processor first: it creates the topics and joins its groups from the beginning.
+  const processor = await startService('processor', ports.processor, env, logDir);
+  const queryApi = await startService('query-api', ports.queryApi, env, logDir);
+  const producer = await startService('producer', ports.producer, env, logDir);
+  services = [producer, processor, queryApi];
+  producerUrl = producer.baseUrl;
+  queryUrl = queryApi.baseUrl;
+});
+
+afterAll(async () => {
+  const mongo = new MongoClient(mongoUrl);
+  await mongo.db(dbName).dropDatabase().catch(() => undefined);
+  await mongo.close();
+});
+
+describe('pipeline', () => {
+  const startMs = Date.now();
+  const tokens: TokenUsageEvent[] = Array.from({ length: 1000 }, (_, i) =>
+    buildTokenUsageEvent({
+      eventId: randomUUID(),
+      tenant: `tenant-${i % 3}`,
+      model: i % 2 === 0 ? 'llama-3.1-8b' : 'qwen2.5-72b',
+      node: `node-${i % 5}`,
+      inputTokens: 100 + i,
+      outputTokens: 10 + (i % 50),
+      time: new Date(startMs - 60_000 + i * 10).toISOString(),
+    }),
+  );
+  const gpus: GpuSample[] = Array.from({ length: 200 }, (_, i) =>
+    buildGpuSample({ eventId: randomUUID(), node: `node-${i % 5}`, gpuIndex: i % 8, time: new Date(startMs - 60_000 + i * 50).toISOString() }),
+  );
+  // Ten invalid events of each kind, each wrong in a different way.
+  const invalidTokens: unknown[] = [
+    { ...tokens[0], eventId: randomUUID(), inputTokens: -1 },
+    { ...tokens[0], eventId: randomUUID(), outputTokens: 1.5 },
+    { ...tokens[0], eventId: randomUUID(), model: { $gt: '' } },
+    { ...tokens[0], eventId: randomUUID(), surprise: true },
+    { ...tokens[0], eventId: randomUUID(), status: 'maybe' },
+    { ...tokens[0], eventId: randomUUID(), time: 'yesterday' },
+    { ...tokens[0], eventId: randomUUID(), time: new Date(startMs + 3_600_000).toISOString() },
+    { ...tokens[0], eventId: randomUUID(), ttftMs: 5_000, durationMs: 100 },
+    { ...tokens[0], eventId: 'has spaces' },
+    { ...tokens[0], eventId: randomUUID(), attributes: { 'bad.key': 'x' } },
+  ];
+  const invalidGpus: unknown[] = [
+    { ...gpus[0], eventId: randomUUID(), utilizationPct: 140 },
+    { ...gpus[0], eventId: randomUUID(), memoryUsedMiB: 90_000, memoryTotalMiB: 80_000 },
+    { ...gpus[0], eventId: randomUUID(), temperatureC: 400 },
+    { ...gpus[0], eventId: randomUUID(), gpuIndex: 'zero' },
+    { ...gpus[0], eventId: randomUUID(), node: '' },
+    { ...gpus[0], eventId: randomUUID(), $where: '1' },
+    { ...gpus[0], eventId: randomUUID(), powerW: -5 },
+    { ...gpus[0], eventId: randomUUID(), node: 'a\u0007b' },
+    { ...gpus[0], eventId: randomUUID(), extra: 1 },
+    { ...gpus[0], eventId: randomUUID(), time: '2026-02-30T00:00:00Z' },
+  ];
+
+  it('accepts valid events, reports every invalid one, and stores each distinct event once', async () => {
+    // Tokens as JSON arrays of 250, with the invalid ones mixed into the first request.
+    const firstBatch = [...invalidTokens, ...tokens.slice(0, 250)];
+    const first = await post('/v1/tokens', JSON.stringify(firstBatch));
+    expect(first.status).toBe(202);
+    expect(first.body.accepted).toBe(250);
+    const rejected = first.body.rejected as { index: number; errors: { path: string; message: string }[] }[];
+    expect(rejected.map((r) => r.index)).toEqual(invalidTokens.map((_, i) => i));
+    expect(rejected.every((r) => r.errors.length > 0 && r.errors.every((e) => e.path.startsWith('$')))).toBe(true);
+    for (let offset = 250; offset < 1000; offset += 250) {
+      const res = await post('/v1/tokens', JSON.stringify(tokens.slice(offset, offset + 250)));
+      expect(res).toMatchObject({ status: 202, body: { accepted: 250, rejected: [] } });
+    }
+
+    // GPU samples as NDJSON, invalid lines mixed in.
+    const ndjson = [...gpus, ...invalidGpus].map((g) => JSON.stringify(g)).join('\n');
+    const gpuRes = await post('/v1/gpus', ndjson, 'application/x-ndjson');
+    expect(gpuRes.status).toBe(202);
+    expect(gpuRes.body.accepted).toBe(200);
+    expect((gpuRes.body.rejected as { index: number }[]).map((r) => r.index)).toEqual(invalidGpus.map((_, i) => 200 + i));
+
+    // 50 events sent twice: 40 token events one by one, 10 GPU samples as an array.
+    for (const event of tokens.slice(100, 140)) {
+      expect((await post('/v1/tokens', JSON.stringify(event))).status).toBe(202);
+    }
+    expect((await post('/v1/gpus', JSON.stringify(gpus.slice(0, 10)))).body.accepted).toBe(10);
+
+    // A producer that skips validation writes the 20 invalid events straight to Kafka.
+    const rogue = kafka.producer();
+    await rogue.connect();
+    await rogue.send({ topic: topics.tokens, acks: -1, messages: invalidTokens.map((e) => ({ key: 'rogue', value: JSON.stringify(e) })) });
+    await rogue.send({ topic: topics.gpu, acks: -1, messages: invalidGpus.map((e) => ({ key: 'rogue', value: JSON.stringify(e) })) });
+    await rogue.disconnect();
+
+    const fromIso = new Date(startMs - 120_000).toISOString();
+    const toIso = new Date(startMs + 120_000).toISOString();
+    const storedTokens = await expectEventually(
+      async () => {
+        const items = await listAll<TokenUsageEvent>('tokens', fromIso, toIso);
+        expect(items).toHaveLength(1000);
+        return items;
+      },
+      { timeoutMs: 120_000, intervalMs: 500, description: '1,000 token events queryable' },
+    );
+    const storedGpus = await expectEventually(
+      async () => {
+        const items = await listAll<GpuSample>('gpus', fromIso, toIso);
+        expect(items).toHaveLength(200);
+        return items;
+      },
+      { timeoutMs: 120_000, intervalMs: 500, description: '200 GPU samples queryable' },
+    );
+    expect(new Set(storedTokens.map((e) => e.eventId))).toEqual(new Set(tokens.map((e) => e.eventId)));
+    expect(new Set(storedGpus.map((e) => e.eventId))).toEqual(new Set(gpus.map((e) => e.eventId)));
+    // Stored exactly as posted (the contract shape comes back).
+    expect(storedTokens.find((e) => e.eventId === tokens[7]?.eventId)).toEqual(tokens[7]);
+
+    const one = await fetch(`${queryUrl}/v1/events/tokens/${tokens[3]?.eventId}`);
+    expect(one.status).toBe(200);
+    expect(await one.json()).toEqual(tokens[3]);
+  });
+
+  it('sends exactly the 20 invalid messages to the DLQ with Kafka Connect-style error headers', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // Wait until the processor has committed everything it was given, then count the DLQ.
+      await expectEventually(
+        async () => {
+          for (const topic of [topics.tokens, topics.gpu]) {
+            const end = await admin.fetchTopicOffsets(topic);
+            const [committed] = await admin.fetchOffsets({ groupId: `e2e-${id}.${topic}`, topics: [topic] });
+            for (const p of end) {
+              const c = committed?.partitions.find((x) => x.partition === p.partition);
+              expect({ topic, partition: p.partition, committed: c?.offset }).toEqual({ topic, partition: p.partition, committed: p.high });
+            }
+          }
+        },
+        { timeoutMs: 60_000, description: 'processor committed both topics to their end' },
+      );
+      const dlqEnd = await admin.fetchTopicOffsets(topics.dlq);
+      expect(dlqEnd.reduce((sum, p) => sum + Number(p.high), 0)).toBe(20);
+    } finally {
+      await admin.disconnect();
+    }
+
+    const letters: { value: string; headers: Record<string, string> }[] = [];
+    const consumer = kafka.consumer({ groupId: `e2e-${id}-dlq-reader` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: topics.dlq, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        letters.push({ value: message.value?.toString('utf8') ?? '', headers });
+        return Promise.resolve();
+      },
+    });
+    try {
+      await expectEventually(() => Promise.resolve(expect(letters).toHaveLength(20)), { timeoutMs: 60_000, description: '20 DLQ messages read' });
+    } finally {
+      await consumer.disconnect();
+    }
+    const expectedValues = new Set([...invalidTokens, ...invalidGpus].map((e) => JSON.stringify(e)));
+    expect(new Set(letters.map((l) => l.value))).toEqual(expectedValues);
+    for (const letter of letters) {
+      expect([topics.tokens, topics.gpu]).toContain(letter.headers[DLQ_HEADERS.originalTopic]);
+      expect(letter.headers[DLQ_HEADERS.originalOffset]).toMatch(/^\d+$/);
+      expect(letter.headers[DLQ_HEADERS.originalPartition]).toMatch(/^\d+$/);
+      expect(letter.headers[DLQ_HEADERS.errorClass]).toBe('tokenmeter.ContractViolation');
+      expect(letter.headers[DLQ_HEADERS.errorMessage]).toMatch(/\$/);
+    }
+  });
+
+  it('answers garbage with 4xx problem+json and keeps serving', async () => {
+    const big = `[${'"x",'.repeat(2_600_000)}"x"]`; // ~10 MB
+    const cases: { name: string; path: string; body: string; type?: string; status: number }[] = [
+      { name: 'not JSON', path: '/v1/tokens', body: '{"eventId": nope', status: 400 },
+      { name: '10 MB body', path: '/v1/tokens', body: big, status: 413 },
+      { name: 'wrong types', path: '/v1/tokens', body: JSON.stringify({ ...tokens[0], inputTokens: 'many' }), status: 400 },
+      { name: 'operator value', path: '/v1/gpus', body: JSON.stringify({ ...gpus[0], node: { $gt: '' } }), status: 400 },
+      { name: 'unknown field', path: '/v1/gpus', body: JSON.stringify({ ...gpus[0], color: 'red' }), status: 400 },
+      { name: 'operator key', path: '/v1/tokens', body: JSON.stringify({ $set: { inputTokens: 1 } }), status: 400 },
+      { name: 'a JSON string', path: '/v1/tokens', body: '"hello"', status: 400 },
+      { name: 'empty array', path: '/v1/tokens', body: '[]', status: 400 },
+      { name: 'empty body', path: '/v1/tokens', body: '', status: 400 },
+      { name: 'all NDJSON lines bad', path: '/v1/tokens', body: 'a\nb\n', type: 'application/x-ndjson', status: 400 },
+      { name: 'wrong media type', path: '/v1/tokens', body: 'hello', type: 'text/plain', status: 415 },
+      { name: 'unknown route', path: '/v1/nothing', body: '{}', status: 404 },
+    ];
+    for (const c of cases) {
+      const res = await fetch(`${producerUrl}${c.path}`, { method: 'POST', headers: { 'content-type': c.type ?? 'application/json' }, body: c.body });
+      const body = (await res.json()) as { status?: number; title?: string };
+      expect({ name: c.name, status: res.status, type: res.headers.get('content-type'), problemStatus: body.status }).toEqual({
+        name: c.name,
+        status: c.status,
+        type: 'application/problem+json',
+        problemStatus: c.status,
+      });
+    }
+    const queries = [
+      '/v1/events/tokens?bogus=1',
+      '/v1/events/tokens?model[$ne]=x',
+      '/v1/events/tokens?model=a&model=b',
+      '/v1/events/tokens?from=yesterday',
+      '/v1/events/tokens?limit=0',
+      '/v1/events/tokens?limit=1001',
+      '/v1/events/tokens?cursor=eyJub3QiOiJhIGN1cnNvciJ9',
+      '/v1/events/tokens?cursor=%24%24%24',
+      '/v1/events/gpus?gpuIndex=-1',
+      '/v1/events/tokens?from=2026-11-25T10:00:00Z&to=2026-11-25T09:00:00Z',
+      '/v1/events/tokens/has%20space',
+    ];
+    for (const q of queries) {
+      const res = await fetch(`${queryUrl}${q}`);
+      expect({ q, status: res.status, type: res.headers.get('content-type') }).toEqual({ q, status: 400, type: 'application/problem+json' });
+    }
+    const missing = await fetch(`${queryUrl}/v1/events/tokens/no-such-event`);
+    expect(missing.status).toBe(404);
+
+    for (const s of services) {
+      expect((await fetch(`${s.baseUrl}/health/ready`)).status).toBe(200);
+    }
+  });
+
+  it('shuts every service down gracefully on SIGTERM', async () => {
+    const codes = await Promise.all(services.map((s) => stopService(s)));
+    expect(codes).toEqual([0, 0, 0]);
+  });
+});
