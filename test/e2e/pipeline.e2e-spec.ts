@@ -34,6 +34,10 @@ let services: RunningService[] = [];
 let producerUrl = '';
 let queryUrl = '';
 
+function mediaType(res: Response): string {
+  return (res.headers.get('content-type') ?? '').split(';')[0] ?? '';
+}
+
 async function post(pathname: string, body: string, contentType = 'application/json') {
   const res = await fetch(`${producerUrl}${pathname}`, { method: 'POST', headers: { 'content-type': contentType }, body });
   const text = await res.text();
@@ -247,7 +251,7 @@ describe('pipeline', () => {
     for (const c of cases) {
       const res = await fetch(`${producerUrl}${c.path}`, { method: 'POST', headers: { 'content-type': c.type ?? 'application/json' }, body: c.body });
       const body = (await res.json()) as { status?: number; title?: string };
-      expect({ name: c.name, status: res.status, type: res.headers.get('content-type'), problemStatus: body.status }).toEqual({
+      expect({ name: c.name, status: res.status, type: mediaType(res), problemStatus: body.status }).toEqual({
         name: c.name,
         status: c.status,
         type: 'application/problem+json',
@@ -269,7 +273,7 @@ describe('pipeline', () => {
     ];
     for (const q of queries) {
       const res = await fetch(`${queryUrl}${q}`);
-      expect({ q, status: res.status, type: res.headers.get('content-type') }).toEqual({ q, status: 400, type: 'application/problem+json' });
+      expect({ q, status: res.status, type: mediaType(res) }).toEqual({ q, status: 400, type: 'application/problem+json' });
     }
     const missing = await fetch(`${queryUrl}/v1/events/tokens/no-such-event`);
     expect(missing.status).toBe(404);

@@ -17,6 +17,7 @@ async function bootstrap(): Promise<void> {
       // Bodies arrive as text; IngestController parses JSON and NDJSON itself so a bad
       // line rejects one event, not the request. Other media types get 415.
       const fastify = app.getHttpAdapter().getInstance();
+      fastify.removeAllContentTypeParsers();
       fastify.addContentTypeParser(['application/json', ...NDJSON_TYPES], { parseAs: 'string' }, (_req, body, done) =>
         done(null, body),
       );
