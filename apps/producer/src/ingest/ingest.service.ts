@@ -73,7 +73,7 @@ export class IngestService {
       throw new ProblemException(400, `None of the ${items.length} events is valid.`, {
         errors: rejected
           .slice(0, MAX_REJECTIONS_IN_PROBLEM)
-          .flatMap((r) => r.errors.map((e) => ({ path: `[${r.index}]${e.path.replace(/^\$/, '')}`, message: e.message }))),
+          .flatMap((r) => r.errors.map((e) => ({ path: `$[${r.index}]${e.path.replace(/^\$/, '')}`, message: e.message }))),
         rejected: rejected.slice(0, MAX_REJECTIONS_IN_PROBLEM),
       });
     }

@@ -28,7 +28,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<NestFastifyAp
     // Limits that keep a hostile client from holding resources (issue 8 tightens further).
     connectionTimeout: 60_000,
     requestTimeout: 60_000,
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     ...opts.fastify,
   });
   installHttpMetrics(adapter.getInstance());
@@ -45,6 +45,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<NestFastifyAp
     installSignalHandlers(app, { timeoutMs: opts.shutdownTimeoutMs, logger });
   }
   await app.listen({ port: opts.port, host: opts.host });
+  logger.log(`listening on http://${opts.host}:${opts.port}`, 'HttpApp');
   return app;
 }
 

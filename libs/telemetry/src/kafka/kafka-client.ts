@@ -5,6 +5,7 @@ import { Kafka, type KafkaConfig, logLevel, type LogEntry } from 'kafkajs';
 import type { KafkaSettings } from '../config/common';
 
 const logger = new Logger('kafkajs');
+const topicsLogger = new Logger('KafkaTopics');
 
 function kafkajsLogCreator() {
   return ({ level, log }: LogEntry): void => {
@@ -54,7 +55,7 @@ export async function ensureTopics(kafka: Kafka, settings: KafkaSettings): Promi
           replicationFactor: settings.replicationFactor,
         })),
       });
-      logger.log({ topics: wanted }, 'created Kafka topics');
+      topicsLogger.log({ topics: wanted }, 'created Kafka topics');
     }
   } finally {
     await admin.disconnect();

@@ -1,6 +1,6 @@
 // JSON logs for all three apps: nestjs-pino over pino-http, with the W3C traceparent of
 // the request on every line and secrets redacted (SPEC §8).
-import type { DynamicModule } from '@nestjs/common';
+import { type DynamicModule, RequestMethod } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 
@@ -31,13 +31,22 @@ export function traceparentOf(req: IncomingMessage): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+function pathOf(req: IncomingMessage & { originalUrl?: string }): string {
+  return (req.originalUrl ?? req.url ?? '').split('?')[0] ?? '';
+}
+
 export function createLoggingModule(opts: LoggingOptions): DynamicModule {
   return LoggerModule.forRoot({
+    // nestjs-pino's default route pattern `{/*splat}` matches nothing under Nest 12's
+    // Fastify adapter (no request logs at all); `*` matches every route.
+    forRoutes: [{ path: '*', method: RequestMethod.ALL }],
     pinoHttp: {
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
       level: opts.level,
       base: { service: opts.service },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0] ?? '') },
+      // Middleware mounts may strip req.url while the request runs; originalUrl keeps the full path.
+      autoLogging: { ignore: (req) => QUIET_PATHS.has(pathOf(req)) },
       customProps: (req) => {
         const traceparent = traceparentOf(req);
         return traceparent === undefined ? {} : { traceparent };
