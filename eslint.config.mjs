@@ -8,7 +8,19 @@ import tseslint from 'typescript-eslint';
 const APPS = ['producer', 'processor', 'query-api'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.local/**', 'coverage/**', 'bench/results/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.cache/**',
+      '.local/**',
+      'coverage/**',
+      'bench/results/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -22,7 +34,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   ...APPS.map((app) => ({
@@ -32,7 +47,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: APPS.filter((a) => a !== app).map((a) => `**/apps/${a}/**`), message: 'Apps never import each other: move shared code to libs/.' },
+            {
+              group: APPS.filter((a) => a !== app).map((a) => `**/apps/${a}/**`),
+              message: 'Apps never import each other: move shared code to libs/.',
+            },
           ],
         },
       ],

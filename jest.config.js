@@ -14,4 +14,5 @@ module.exports = {
     '^@tokenmeter/telemetry(|/.*)$': '<rootDir>/libs/telemetry/src$1',
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['<rootDir>/test/support/quiet-nest-logger.ts'],
 };

@@ -39,9 +39,17 @@ function mediaType(res: Response): string {
 }
 
 async function post(pathname: string, body: string, contentType = 'application/json') {
-  const res = await fetch(`${producerUrl}${pathname}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const res = await fetch(`${producerUrl}${pathname}`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+  });
   const text = await res.text();
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: text.length > 0 ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type') ?? '',
+    body: text.length > 0 ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 async function listAll<T>(kind: 'tokens' | 'gpus', fromIso: string, toIso: string): Promise<T[]> {
@@ -72,7 +80,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const mongo = new MongoClient(mongoUrl);
-  await mongo.db(dbName).dropDatabase().catch(() => undefined);
+  await mongo
+    .db(dbName)
+    .dropDatabase()
+    .catch(() => undefined);
   await mongo.close();
 });
 
@@ -90,7 +101,12 @@ describe('pipeline', () => {
     }),
   );
   const gpus: GpuSample[] = Array.from({ length: 200 }, (_, i) =>
-    buildGpuSample({ eventId: randomUUID(), node: `node-${i % 5}`, gpuIndex: i % 8, time: new Date(startMs - 60_000 + i * 50).toISOString() }),
+    buildGpuSample({
+      eventId: randomUUID(),
+      node: `node-${i % 5}`,
+      gpuIndex: i % 8,
+      time: new Date(startMs - 60_000 + i * 50).toISOString(),
+    }),
   );
   // Ten invalid events of each kind, each wrong in a different way.
   const invalidTokens: unknown[] = [
@@ -137,7 +153,9 @@ describe('pipeline', () => {
     const gpuRes = await post('/v1/gpus', ndjson, 'application/x-ndjson');
     expect(gpuRes.status).toBe(202);
     expect(gpuRes.body.accepted).toBe(200);
-    expect((gpuRes.body.rejected as { index: number }[]).map((r) => r.index)).toEqual(invalidGpus.map((_, i) => 200 + i));
+    expect((gpuRes.body.rejected as { index: number }[]).map((r) => r.index)).toEqual(
+      invalidGpus.map((_, i) => 200 + i),
+    );
 
     // 50 events sent twice: 40 token events one by one, 10 GPU samples as an array.
     for (const event of tokens.slice(100, 140)) {
@@ -148,8 +166,16 @@ describe('pipeline', () => {
     // A producer that skips validation writes the 20 invalid events straight to Kafka.
     const rogue = kafka.producer();
     await rogue.connect();
-    await rogue.send({ topic: topics.tokens, acks: -1, messages: invalidTokens.map((e) => ({ key: 'rogue', value: JSON.stringify(e) })) });
-    await rogue.send({ topic: topics.gpu, acks: -1, messages: invalidGpus.map((e) => ({ key: 'rogue', value: JSON.stringify(e) })) });
+    await rogue.send({
+      topic: topics.tokens,
+      acks: -1,
+      messages: invalidTokens.map((e) => ({ key: 'rogue', value: JSON.stringify(e) })),
+    });
+    await rogue.send({
+      topic: topics.gpu,
+      acks: -1,
+      messages: invalidGpus.map((e) => ({ key: 'rogue', value: JSON.stringify(e) })),
+    });
     await rogue.disconnect();
 
     const fromIso = new Date(startMs - 120_000).toISOString();
@@ -192,7 +218,11 @@ describe('pipeline', () => {
             const [committed] = await admin.fetchOffsets({ groupId: `e2e-${id}.${topic}`, topics: [topic] });
             for (const p of end) {
               const c = committed?.partitions.find((x) => x.partition === p.partition);
-              expect({ topic, partition: p.partition, committed: c?.offset }).toEqual({ topic, partition: p.partition, committed: p.high });
+              expect({ topic, partition: p.partition, committed: c?.offset }).toEqual({
+                topic,
+                partition: p.partition,
+                committed: p.high,
+              });
             }
           }
         },
@@ -217,7 +247,10 @@ describe('pipeline', () => {
       },
     });
     try {
-      await expectEventually(() => Promise.resolve(expect(letters).toHaveLength(20)), { timeoutMs: 60_000, description: '20 DLQ messages read' });
+      await expectEventually(() => Promise.resolve(expect(letters).toHaveLength(20)), {
+        timeoutMs: 60_000,
+        description: '20 DLQ messages read',
+      });
     } finally {
       await consumer.disconnect();
     }
@@ -237,8 +270,18 @@ describe('pipeline', () => {
     const cases: { name: string; path: string; body: string; type?: string; status: number }[] = [
       { name: 'not JSON', path: '/v1/tokens', body: '{"eventId": nope', status: 400 },
       { name: '10 MB body', path: '/v1/tokens', body: big, status: 413 },
-      { name: 'wrong types', path: '/v1/tokens', body: JSON.stringify({ ...tokens[0], inputTokens: 'many' }), status: 400 },
-      { name: 'operator value', path: '/v1/gpus', body: JSON.stringify({ ...gpus[0], node: { $gt: '' } }), status: 400 },
+      {
+        name: 'wrong types',
+        path: '/v1/tokens',
+        body: JSON.stringify({ ...tokens[0], inputTokens: 'many' }),
+        status: 400,
+      },
+      {
+        name: 'operator value',
+        path: '/v1/gpus',
+        body: JSON.stringify({ ...gpus[0], node: { $gt: '' } }),
+        status: 400,
+      },
       { name: 'unknown field', path: '/v1/gpus', body: JSON.stringify({ ...gpus[0], color: 'red' }), status: 400 },
       { name: 'operator key', path: '/v1/tokens', body: JSON.stringify({ $set: { inputTokens: 1 } }), status: 400 },
       { name: 'a JSON string', path: '/v1/tokens', body: '"hello"', status: 400 },
@@ -249,7 +292,11 @@ describe('pipeline', () => {
       { name: 'unknown route', path: '/v1/nothing', body: '{}', status: 404 },
     ];
     for (const c of cases) {
-      const res = await fetch(`${producerUrl}${c.path}`, { method: 'POST', headers: { 'content-type': c.type ?? 'application/json' }, body: c.body });
+      const res = await fetch(`${producerUrl}${c.path}`, {
+        method: 'POST',
+        headers: { 'content-type': c.type ?? 'application/json' },
+        body: c.body,
+      });
       const body = (await res.json()) as { status?: number; title?: string };
       expect({ name: c.name, status: res.status, type: mediaType(res), problemStatus: body.status }).toEqual({
         name: c.name,
@@ -273,7 +320,11 @@ describe('pipeline', () => {
     ];
     for (const q of queries) {
       const res = await fetch(`${queryUrl}${q}`);
-      expect({ q, status: res.status, type: mediaType(res) }).toEqual({ q, status: 400, type: 'application/problem+json' });
+      expect({ q, status: res.status, type: mediaType(res) }).toEqual({
+        q,
+        status: 400,
+        type: 'application/problem+json',
+      });
     }
     const missing = await fetch(`${queryUrl}/v1/events/tokens/no-such-event`);
     expect(missing.status).toBe(404);

@@ -15,7 +15,9 @@ export async function expectEventually<T>(
     }
     if (Date.now() > deadline) {
       const reason = lastError instanceof Error ? lastError.message : String(lastError);
-      throw new Error(`${options.description ?? 'condition'} did not hold within ${timeoutMs} ms; last failure: ${reason}`);
+      throw new Error(
+        `${options.description ?? 'condition'} did not hold within ${timeoutMs} ms; last failure: ${reason}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

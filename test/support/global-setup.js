@@ -6,7 +6,11 @@ const path = require('node:path');
 
 module.exports = async function globalSetup() {
   const script = path.join(__dirname, '..', '..', 'scripts', 'dev', 'servers.sh');
-  const out = execFileSync(script, ['up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  const out = execFileSync(script, ['up'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
   for (const line of out.split('\n')) {
     const match = /^(KAFKA_BROKERS|MONGO_URL)=(.+)$/.exec(line.trim());
     if (match) process.env[match[1]] = match[2];

@@ -43,7 +43,12 @@ export const processorEnv = {
     min: 10,
     max: 300_000,
   }),
-  RAW_RETENTION_DAYS: env.int({ description: 'raw event retention; older events go to the DLQ', default: 7, min: 1, max: 3_650 }),
+  RAW_RETENTION_DAYS: env.int({
+    description: 'raw event retention; older events go to the DLQ',
+    default: 7,
+    min: 1,
+    max: 3_650,
+  }),
 };
 
 export class ProcessorConfig {

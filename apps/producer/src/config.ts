@@ -32,15 +32,30 @@ export const producerEnv = {
     min: 100,
     max: 120_000,
   }),
-  PRODUCER_RETRY_AFTER_S: env.int({ description: 'Retry-After seconds sent with a 503', default: 5, min: 1, max: 3_600 }),
-  RAW_RETENTION_DAYS: env.int({ description: 'raw event retention; older events are rejected', default: 7, min: 1, max: 3_650 }),
+  PRODUCER_RETRY_AFTER_S: env.int({
+    description: 'Retry-After seconds sent with a 503',
+    default: 5,
+    min: 1,
+    max: 3_600,
+  }),
+  RAW_RETENTION_DAYS: env.int({
+    description: 'raw event retention; older events are rejected',
+    default: 7,
+    min: 1,
+    max: 3_650,
+  }),
 };
 
 export class ProducerConfig {
   constructor(
     readonly http: { host: string; port: number; bodyLimitBytes: number },
     readonly kafka: KafkaSettings,
-    readonly ingest: { maxEventsPerRequest: number; publishTimeoutMs: number; retryAfterS: number; maxEventAgeMs: number },
+    readonly ingest: {
+      maxEventsPerRequest: number;
+      publishTimeoutMs: number;
+      retryAfterS: number;
+      maxEventAgeMs: number;
+    },
     readonly logLevel: string,
     readonly shutdownTimeoutMs: number,
   ) {}

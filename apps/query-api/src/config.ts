@@ -1,12 +1,31 @@
 // The query API's configuration, read and validated once at boot.
-import { env, type EnvSource, httpEnv, logEnv, mongoEnv, type MongoSettings, mongoSettings, readEnv } from '@tokenmeter/telemetry';
+import {
+  env,
+  type EnvSource,
+  httpEnv,
+  logEnv,
+  mongoEnv,
+  type MongoSettings,
+  mongoSettings,
+  readEnv,
+} from '@tokenmeter/telemetry';
 
 export const queryApiEnv = {
   ...httpEnv(3000),
   ...mongoEnv,
   ...logEnv,
-  QUERY_DEFAULT_LIMIT: env.int({ description: 'page size of event listings when `limit` is absent', default: 100, min: 1, max: 1_000 }),
-  QUERY_DEFAULT_RANGE_HOURS: env.int({ description: 'range of a query without `from`, back from `to`', default: 24, min: 1, max: 24 * 400 }),
+  QUERY_DEFAULT_LIMIT: env.int({
+    description: 'page size of event listings when `limit` is absent',
+    default: 100,
+    min: 1,
+    max: 1_000,
+  }),
+  QUERY_DEFAULT_RANGE_HOURS: env.int({
+    description: 'range of a query without `from`, back from `to`',
+    default: 24,
+    min: 1,
+    max: 24 * 400,
+  }),
 };
 
 export class QueryApiConfig {

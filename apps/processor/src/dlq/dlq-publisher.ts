@@ -60,7 +60,10 @@ export class DlqPublisher implements OnModuleInit, BeforeApplicationShutdown {
       this.config.kafka.requestTimeoutMs * 2,
       'the DLQ did not acknowledge in time',
     );
-    this.logger.warn({ count: letters.length, errorClasses: [...new Set(letters.map((l) => l.errorClass))] }, 'messages dead-lettered');
+    this.logger.warn(
+      { count: letters.length, errorClasses: [...new Set(letters.map((l) => l.errorClass))] },
+      'messages dead-lettered',
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

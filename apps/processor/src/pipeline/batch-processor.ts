@@ -2,7 +2,12 @@
 // events, dead-letter the rest. It resolves only when both writes are acknowledged; the
 // consumer commits the batch's offsets after that and never before (SPEC §6).
 import { Injectable, Logger } from '@nestjs/common';
-import { gpuSampleToDocument, tokenEventToDocument, type GpuSampleDocument, type TokenEventDocument } from '@tokenmeter/contracts/storage';
+import {
+  gpuSampleToDocument,
+  tokenEventToDocument,
+  type GpuSampleDocument,
+  type TokenEventDocument,
+} from '@tokenmeter/contracts/storage';
 import { Clock } from '@tokenmeter/telemetry';
 import type { KafkaMessage } from 'kafkajs';
 import { ProcessorConfig } from '../config';
@@ -38,7 +43,11 @@ export class BatchProcessor {
   async process(kind: EventKind, batch: ConsumedBatch): Promise<BatchOutcome> {
     const nowMs = this.clock.nowMs();
     const storedAt = new Date(nowMs);
-    const options = { nowMs, maxAgeMs: this.config.maxEventAgeMs, maxMessageBytes: this.config.consumer.maxMessageBytes };
+    const options = {
+      nowMs,
+      maxAgeMs: this.config.maxEventAgeMs,
+      maxMessageBytes: this.config.consumer.maxMessageBytes,
+    };
     const tokenDocs: TokenEventDocument[] = [];
     const gpuDocs: GpuSampleDocument[] = [];
     const letters: DeadLetter[] = [];
@@ -60,7 +69,8 @@ export class BatchProcessor {
         continue;
       }
       const meta = decoded.ingestedAt === undefined ? { storedAt } : { ingestedAt: decoded.ingestedAt, storedAt };
-      if (kind === 'tokens') tokenDocs.push(tokenEventToDocument(decoded.event as Parameters<typeof tokenEventToDocument>[0], meta));
+      if (kind === 'tokens')
+        tokenDocs.push(tokenEventToDocument(decoded.event as Parameters<typeof tokenEventToDocument>[0], meta));
       else gpuDocs.push(gpuSampleToDocument(decoded.event as Parameters<typeof gpuSampleToDocument>[0], meta));
       eventTimesMs.push(Date.parse(decoded.event.time));
       if (decoded.traceparent !== undefined) {
@@ -68,7 +78,10 @@ export class BatchProcessor {
       }
     }
 
-    const outcome = kind === 'tokens' ? await this.rawEvents.insertTokenEvents(tokenDocs) : await this.rawEvents.insertGpuSamples(gpuDocs);
+    const outcome =
+      kind === 'tokens'
+        ? await this.rawEvents.insertTokenEvents(tokenDocs)
+        : await this.rawEvents.insertGpuSamples(gpuDocs);
     await this.dlq.publish(letters);
 
     const labels = { topic: batch.topic };

@@ -60,7 +60,11 @@ export function decodeMessage<K extends EventKind>(kind: K, message: RawMessage,
   // Producers in other languages may omit the header; then the topic decides the schema.
   const schema = headerString(message.headers, HEADERS.schema) ?? EXPECTED_SCHEMA[kind];
   if (schema !== EXPECTED_SCHEMA[kind]) {
-    return { ok: false, reason: DeadLetterReason.UnknownSchema, message: `schema header "${schema.slice(0, 64)}" is not ${EXPECTED_SCHEMA[kind]}` };
+    return {
+      ok: false,
+      reason: DeadLetterReason.UnknownSchema,
+      message: `schema header "${schema.slice(0, 64)}" is not ${EXPECTED_SCHEMA[kind]}`,
+    };
   }
   let parsed: unknown;
   try {
@@ -77,6 +81,8 @@ export function decodeMessage<K extends EventKind>(kind: K, message: RawMessage,
     ok: true,
     event: result.value as K extends 'tokens' ? TokenUsageEvent : GpuSample,
     ...(Number.isFinite(ingestedAtMs) ? { ingestedAt: new Date(ingestedAtMs) } : {}),
-    ...(headerString(message.headers, HEADERS.traceparent) === undefined ? {} : { traceparent: headerString(message.headers, HEADERS.traceparent) }),
+    ...(headerString(message.headers, HEADERS.traceparent) === undefined
+      ? {}
+      : { traceparent: headerString(message.headers, HEADERS.traceparent) }),
   };
 }

@@ -51,7 +51,9 @@ async function insertIgnoringDuplicates<T extends Document & { _id: string }>(
   if (docs.length === 0) return { inserted: 0, duplicates: 0 };
   try {
     // The driver's OptionalUnlessRequiredId<T> cannot be inferred through the generic T.
-    const result = await collection.insertMany(docs as unknown as Parameters<Collection<T>['insertMany']>[0], { ordered: false });
+    const result = await collection.insertMany(docs as unknown as Parameters<Collection<T>['insertMany']>[0], {
+      ordered: false,
+    });
     return { inserted: result.insertedCount, duplicates: 0 };
   } catch (error) {
     if (error instanceof MongoBulkWriteError) {

@@ -15,7 +15,10 @@ export function parseIngestBody(contentType: string | undefined, text: string, m
   const items = (NDJSON_TYPES as readonly string[]).includes(mediaType) ? parseNdjson(text) : parseJson(text);
   if (items.length === 0) throw new ProblemException(400, 'The request contains no events.');
   if (items.length > maxEvents) {
-    throw new ProblemException(413, `A request may carry at most ${maxEvents} events; this one has ${items.length}. Split it.`);
+    throw new ProblemException(
+      413,
+      `A request may carry at most ${maxEvents} events; this one has ${items.length}. Split it.`,
+    );
   }
   return items;
 }

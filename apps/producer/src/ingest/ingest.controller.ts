@@ -14,13 +14,21 @@ export class IngestController {
 
   @Post('tokens')
   @HttpCode(202)
-  ingestTokens(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<IngestResult> {
+  ingestTokens(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Body() body: unknown,
+  ): Promise<IngestResult> {
     return this.ingest('tokens', req, reply, body);
   }
 
   @Post('gpus')
   @HttpCode(202)
-  ingestGpus(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<IngestResult> {
+  ingestGpus(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Body() body: unknown,
+  ): Promise<IngestResult> {
     return this.ingest('gpu', req, reply, body);
   }
 

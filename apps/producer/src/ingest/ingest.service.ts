@@ -60,7 +60,8 @@ export class IngestService {
       }
       if (kind === 'tokens') {
         const result = validateTokenUsageEvent(item.value, options);
-        if (result.ok) messages.push({ key: tokenSeriesKey(result.value), value: JSON.stringify(result.value), headers });
+        if (result.ok)
+          messages.push({ key: tokenSeriesKey(result.value), value: JSON.stringify(result.value), headers });
         else rejected.push({ index, errors: result.errors });
       } else {
         const result = validateGpuSample(item.value, options);
@@ -73,7 +74,9 @@ export class IngestService {
       throw new ProblemException(400, `None of the ${items.length} events is valid.`, {
         errors: rejected
           .slice(0, MAX_REJECTIONS_IN_PROBLEM)
-          .flatMap((r) => r.errors.map((e) => ({ path: `$[${r.index}]${e.path.replace(/^\$/, '')}`, message: e.message }))),
+          .flatMap((r) =>
+            r.errors.map((e) => ({ path: `$[${r.index}]${e.path.replace(/^\$/, '')}`, message: e.message })),
+          ),
         rejected: rejected.slice(0, MAX_REJECTIONS_IN_PROBLEM),
       });
     }
@@ -84,9 +87,13 @@ export class IngestService {
     } catch (error) {
       if (!(error instanceof PublishError)) throw error;
       this.logger.warn({ err: error.message, traceparent, events: messages.length }, 'Kafka could not take the events');
-      throw new ProblemException(503, 'Kafka cannot take the events now; none of this request was accepted. Retry later.', {
-        headers: { 'retry-after': String(this.config.ingest.retryAfterS) },
-      });
+      throw new ProblemException(
+        503,
+        'Kafka cannot take the events now; none of this request was accepted. Retry later.',
+        {
+          headers: { 'retry-after': String(this.config.ingest.retryAfterS) },
+        },
+      );
     }
     this.logger.debug({ traceparent, topic, accepted: messages.length, rejected: rejected.length }, 'events published');
     return { accepted: messages.length, rejected };

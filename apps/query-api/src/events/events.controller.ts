@@ -17,7 +17,12 @@ const PAGE_PARAMS = {
   cursor: { kind: 'cursor' },
 } as const;
 
-const TOKEN_PARAMS = { ...PAGE_PARAMS, model: { kind: 'string' }, tenant: { kind: 'string' }, node: { kind: 'string' } } as const;
+const TOKEN_PARAMS = {
+  ...PAGE_PARAMS,
+  model: { kind: 'string' },
+  tenant: { kind: 'string' },
+  node: { kind: 'string' },
+} as const;
 const GPU_PARAMS = { ...PAGE_PARAMS, node: { kind: 'string' }, gpuIndex: { kind: 'int', min: 0, max: 1023 } } as const;
 
 export interface Page<T> {
@@ -59,7 +64,8 @@ export class EventsController {
   @Get('tokens/:eventId')
   async getToken(@Param('eventId') eventId: string, @Query() query: unknown): Promise<TokenUsageEvent> {
     parseParams(query, {});
-    if (!EVENT_ID.test(eventId)) throw invalidParams([{ name: 'eventId', message: 'must be 1-128 chars of A-Z a-z 0-9 . _ : -' }]);
+    if (!EVENT_ID.test(eventId))
+      throw invalidParams([{ name: 'eventId', message: 'must be 1-128 chars of A-Z a-z 0-9 . _ : -' }]);
     const doc = await this.reader.tokenById(eventId);
     if (doc === null) throw new ProblemException(404, `No token usage event with eventId ${eventId}.`);
     return tokenDocumentToEvent(doc);
@@ -82,7 +88,8 @@ export class EventsController {
   private toPage<D extends { _id: string; time: Date }, T>(docs: D[], limit: number, map: (d: D) => T): Page<T> {
     const items = docs.slice(0, limit);
     const last = items[items.length - 1];
-    const nextCursor = docs.length > limit && last !== undefined ? encodeCursor({ timeMs: last.time.getTime(), id: last._id }) : null;
+    const nextCursor =
+      docs.length > limit && last !== undefined ? encodeCursor({ timeMs: last.time.getTime(), id: last._id }) : null;
     return { items: items.map(map), nextCursor };
   }
 }

@@ -52,7 +52,9 @@ function parseOne(raw: string, spec: ParamSpec): string | number | { error: stri
     }
     case 'int': {
       const n = /^-?\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
-      return Number.isSafeInteger(n) && n >= spec.min && n <= spec.max ? n : { error: `must be an integer from ${spec.min} to ${spec.max}` };
+      return Number.isSafeInteger(n) && n >= spec.min && n <= spec.max
+        ? n
+        : { error: `must be an integer from ${spec.min} to ${spec.max}` };
     }
     case 'string': {
       const max = spec.maxLength ?? 256;
@@ -61,18 +63,28 @@ function parseOne(raw: string, spec: ParamSpec): string | number | { error: stri
       return raw;
     }
     case 'cursor':
-      return raw.length > 0 && raw.length <= 1024 && /^[A-Za-z0-9_-]+$/.test(raw) ? raw : { error: 'is not a cursor returned by this API' };
+      return raw.length > 0 && raw.length <= 1024 && /^[A-Za-z0-9_-]+$/.test(raw)
+        ? raw
+        : { error: 'is not a cursor returned by this API' };
   }
 }
 
 export function invalidParams(errors: ProblemFieldError[]): ProblemException {
-  return new ProblemException(400, `Invalid query parameter${errors.length === 1 ? '' : 's'}: ${errors.map((e) => e.name).join(', ')}.`, {
-    errors,
-  });
+  return new ProblemException(
+    400,
+    `Invalid query parameter${errors.length === 1 ? '' : 's'}: ${errors.map((e) => e.name).join(', ')}.`,
+    {
+      errors,
+    },
+  );
 }
 
 /** A time range [fromMs, toMs) with defaults: `to` = now, `from` = `to` - defaultRangeMs. */
-export function resolveRange(p: { from?: number; to?: number }, nowMs: number, defaultRangeMs: number): { fromMs: number; toMs: number } {
+export function resolveRange(
+  p: { from?: number; to?: number },
+  nowMs: number,
+  defaultRangeMs: number,
+): { fromMs: number; toMs: number } {
   const toMs = p.to ?? nowMs;
   const fromMs = p.from ?? toMs - defaultRangeMs;
   if (fromMs >= toMs) throw invalidParams([{ name: 'from', message: 'must be earlier than to' }]);

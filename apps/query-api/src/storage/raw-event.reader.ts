@@ -34,7 +34,10 @@ export class RawEventReader {
     collection: Collection<T>,
     q: EventPageQuery,
   ): Promise<T[]> {
-    const clauses: Record<string, unknown>[] = [{ time: { $gte: new Date(q.fromMs), $lt: new Date(q.toMs) } }, q.equals];
+    const clauses: Record<string, unknown>[] = [
+      { time: { $gte: new Date(q.fromMs), $lt: new Date(q.toMs) } },
+      q.equals,
+    ];
     if (q.after !== undefined) {
       const t = new Date(q.after.timeMs);
       clauses.push({ $or: [{ time: { $gt: t } }, { time: t, _id: { $gt: q.after.id } }] });

@@ -18,13 +18,43 @@ export const kafkaEnv = {
     pattern: /^[A-Za-z0-9._-]{1,100}$/,
     patternHint: '1-100 chars of A-Z a-z 0-9 . _ -',
   }),
-  KAFKA_TOPIC_TOKENS: env.string({ description: 'token usage topic', default: DEFAULT_TOPICS.tokens, pattern: TOPIC_NAME, patternHint: TOPIC_HINT }),
-  KAFKA_TOPIC_GPU: env.string({ description: 'GPU sample topic', default: DEFAULT_TOPICS.gpu, pattern: TOPIC_NAME, patternHint: TOPIC_HINT }),
-  KAFKA_TOPIC_DLQ: env.string({ description: 'dead-letter topic', default: DEFAULT_TOPICS.dlq, pattern: TOPIC_NAME, patternHint: TOPIC_HINT }),
+  KAFKA_TOPIC_TOKENS: env.string({
+    description: 'token usage topic',
+    default: DEFAULT_TOPICS.tokens,
+    pattern: TOPIC_NAME,
+    patternHint: TOPIC_HINT,
+  }),
+  KAFKA_TOPIC_GPU: env.string({
+    description: 'GPU sample topic',
+    default: DEFAULT_TOPICS.gpu,
+    pattern: TOPIC_NAME,
+    patternHint: TOPIC_HINT,
+  }),
+  KAFKA_TOPIC_DLQ: env.string({
+    description: 'dead-letter topic',
+    default: DEFAULT_TOPICS.dlq,
+    pattern: TOPIC_NAME,
+    patternHint: TOPIC_HINT,
+  }),
   KAFKA_CREATE_TOPICS: env.bool({ description: 'create missing topics at boot', default: true }),
-  KAFKA_TOPIC_PARTITIONS: env.int({ description: 'partitions of topics created at boot', default: 6, min: 1, max: 10_000 }),
-  KAFKA_REPLICATION_FACTOR: env.int({ description: 'replication factor of topics created at boot', default: 1, min: 1, max: 32 }),
-  KAFKA_CONNECT_TIMEOUT_MS: env.int({ description: 'Kafka connection timeout', default: 3_000, min: 100, max: 120_000 }),
+  KAFKA_TOPIC_PARTITIONS: env.int({
+    description: 'partitions of topics created at boot',
+    default: 6,
+    min: 1,
+    max: 10_000,
+  }),
+  KAFKA_REPLICATION_FACTOR: env.int({
+    description: 'replication factor of topics created at boot',
+    default: 1,
+    min: 1,
+    max: 32,
+  }),
+  KAFKA_CONNECT_TIMEOUT_MS: env.int({
+    description: 'Kafka connection timeout',
+    default: 3_000,
+    min: 100,
+    max: 120_000,
+  }),
   KAFKA_REQUEST_TIMEOUT_MS: env.int({ description: 'Kafka request timeout', default: 10_000, min: 100, max: 300_000 }),
 };
 
@@ -40,7 +70,12 @@ export const mongoEnv = {
     pattern: /^[A-Za-z0-9_-]{1,63}$/,
     patternHint: '1-63 chars of A-Z a-z 0-9 _ -',
   }),
-  MONGO_SERVER_SELECTION_TIMEOUT_MS: env.int({ description: 'how long a MongoDB operation waits for a server', default: 5_000, min: 100, max: 120_000 }),
+  MONGO_SERVER_SELECTION_TIMEOUT_MS: env.int({
+    description: 'how long a MongoDB operation waits for a server',
+    default: 5_000,
+    min: 100,
+    max: 120_000,
+  }),
 };
 
 export const logEnv = {
@@ -48,7 +83,12 @@ export const logEnv = {
     description: 'log level',
     default: 'info',
   }),
-  SHUTDOWN_TIMEOUT_MS: env.int({ description: 'hard limit for a graceful shutdown', default: 25_000, min: 1_000, max: 600_000 }),
+  SHUTDOWN_TIMEOUT_MS: env.int({
+    description: 'hard limit for a graceful shutdown',
+    default: 25_000,
+    min: 1_000,
+    max: 600_000,
+  }),
 };
 
 export function httpEnv(defaultPort: number) {

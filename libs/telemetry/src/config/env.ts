@@ -83,9 +83,13 @@ export const env = {
   list(opts: BaseOptions<readonly string[]> & { itemPattern?: RegExp; itemHint?: string }): EnvVar<readonly string[]> {
     return makeVar(opts, (raw) => {
       const items = raw.split(',').map((s) => s.trim());
-      if (items.some((s) => s === '')) return { ok: false, problem: 'must be a comma-separated list without empty items' };
+      if (items.some((s) => s === ''))
+        return { ok: false, problem: 'must be a comma-separated list without empty items' };
       if (opts.itemPattern && items.some((s) => !opts.itemPattern?.test(s))) {
-        return { ok: false, problem: `every item must be ${opts.itemHint ?? `of the form ${String(opts.itemPattern)}`}` };
+        return {
+          ok: false,
+          problem: `every item must be ${opts.itemHint ?? `of the form ${String(opts.itemPattern)}`}`,
+        };
       }
       return { ok: true, value: items };
     });

@@ -35,7 +35,11 @@ export class HealthController {
         this.registry.entries().map(([name, probe]) => async () => {
           const session = this.indicators.check(name);
           try {
-            const data = await withTimeout(probe(), PROBE_TIMEOUT_MS, `${name} did not answer within ${PROBE_TIMEOUT_MS} ms`);
+            const data = await withTimeout(
+              probe(),
+              PROBE_TIMEOUT_MS,
+              `${name} did not answer within ${PROBE_TIMEOUT_MS} ms`,
+            );
             return session.up(data ?? {});
           } catch (error) {
             return session.down({ message: error instanceof Error ? error.message : String(error) });

@@ -55,7 +55,12 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<NestFastifyAp
  */
 export function runService(name: string, bootstrap: () => Promise<unknown>): void {
   bootstrap().catch((error: unknown) => {
-    const reason = error instanceof Error ? (error.name === 'ConfigValidationError' ? error.message : (error.stack ?? error.message)) : String(error);
+    const reason =
+      error instanceof Error
+        ? error.name === 'ConfigValidationError'
+          ? error.message
+          : (error.stack ?? error.message)
+        : String(error);
     process.stderr.write(`${name} failed to start: ${reason}\n`);
     process.exit(1);
   });

@@ -34,7 +34,7 @@ export function toProblem(error: unknown, instance: string): { body: ProblemBody
       typeof response === 'string'
         ? response
         : typeof (response as { message?: unknown }).message === 'string'
-          ? ((response as { message: string }).message)
+          ? (response as { message: string }).message
           : problemTitle(status);
     return { body: { type: 'about:blank', title: problemTitle(status), status, detail, instance }, headers: {} };
   }
@@ -49,7 +49,13 @@ export function toProblem(error: unknown, instance: string): { body: ProblemBody
     return { body: { type: 'about:blank', title: problemTitle(status), status, detail, instance }, headers: {} };
   }
   return {
-    body: { type: 'about:blank', title: problemTitle(500), status: 500, detail: 'An unexpected error occurred.', instance },
+    body: {
+      type: 'about:blank',
+      title: problemTitle(500),
+      status: 500,
+      detail: 'An unexpected error occurred.',
+      instance,
+    },
     headers: {},
   };
 }
@@ -67,6 +73,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (body.status >= 500) {
       this.logger.error({ err: exception, path: instance }, 'request failed');
     }
-    void reply.status(body.status).headers({ ...headers, 'content-type': PROBLEM_CONTENT_TYPE }).send(body);
+    void reply
+      .status(body.status)
+      .headers({ ...headers, 'content-type': PROBLEM_CONTENT_TYPE })
+      .send(body);
   }
 }

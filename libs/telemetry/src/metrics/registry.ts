@@ -1,7 +1,15 @@
 // Get-or-create helpers over prom-client's default registry (the one /metrics serves).
 // Creating a metric twice throws in prom-client; several app instances in one test
 // process must share them.
-import { Counter, type CounterConfiguration, Gauge, type GaugeConfiguration, Histogram, type HistogramConfiguration, register } from 'prom-client';
+import {
+  Counter,
+  type CounterConfiguration,
+  Gauge,
+  type GaugeConfiguration,
+  Histogram,
+  type HistogramConfiguration,
+  register,
+} from 'prom-client';
 
 export function counter<L extends string>(config: CounterConfiguration<L>): Counter<L> {
   return (register.getSingleMetric(config.name) as Counter<L> | undefined) ?? new Counter(config);

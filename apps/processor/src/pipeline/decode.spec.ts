@@ -1,0 +1,54 @@
+import { HEADERS } from '@tokenmeter/contracts';
+import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
+import { DeadLetterReason, decodeMessage } from './decode';
+
+const NOW = Date.parse('2026-11-25T12:00:00.000Z');
+const OPTS = { nowMs: NOW, maxAgeMs: 7 * 86_400_000, maxMessageBytes: 4_096 };
+
+function message(value: unknown, headers: Record<string, string> = {}) {
+  return {
+    value: value === null ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+    headers,
+  };
+}
+
+describe('decodeMessage', () => {
+  it('decodes a valid event with its ingest time and traceparent', () => {
+    const event = buildTokenUsageEvent({}, { nowMs: NOW });
+    const decoded = decodeMessage(
+      'tokens',
+      message(event, {
+        [HEADERS.schema]: 'tokens.v1',
+        [HEADERS.ingestedAt]: '2026-11-25T11:59:59.500Z',
+        [HEADERS.traceparent]: 't',
+      }),
+      OPTS,
+    );
+    expect(decoded).toEqual({ ok: true, event, ingestedAt: new Date('2026-11-25T11:59:59.500Z'), traceparent: 't' });
+  });
+
+  it('takes the schema from the topic when the header is absent', () => {
+    expect(decodeMessage('gpu', message(buildGpuSample({}, { nowMs: NOW })), OPTS).ok).toBe(true);
+  });
+
+  it.each([
+    ['a tombstone', message(null), DeadLetterReason.Tombstone],
+    ['an oversized message', message('x'.repeat(5_000)), DeadLetterReason.Oversized],
+    ['another schema', message({}, { [HEADERS.schema]: 'gpu.v1' }), DeadLetterReason.UnknownSchema],
+    ['not JSON', message('{nope'), DeadLetterReason.NotJson],
+    ['a contract violation', message({ eventId: 'x' }), DeadLetterReason.Invalid],
+  ])('dead-letters %s', (_name, msg, reason) => {
+    const decoded = decodeMessage('tokens', msg, OPTS);
+    expect(decoded).toMatchObject({ ok: false, reason });
+  });
+
+  it('lists every field error of a contract violation', () => {
+    const bad = { ...buildTokenUsageEvent({}, { nowMs: NOW }), inputTokens: -1, color: 'red' };
+    const decoded = decodeMessage('tokens', message(bad), OPTS);
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) {
+      expect(decoded.message).toContain('$.inputTokens');
+      expect(decoded.message).toContain('$.color');
+    }
+  });
+});
