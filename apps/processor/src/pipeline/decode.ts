@@ -1,6 +1,6 @@
 // Turns one Kafka message into a validated event, or into the reason it goes to the DLQ.
 import {
-  type FieldError,
+  formatFieldErrors,
   type GpuSample,
   HEADERS,
   type SchemaName,
@@ -42,10 +42,6 @@ export function headerString(headers: RawMessage['headers'], name: string): stri
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (value === undefined) return undefined;
   return typeof value === 'string' ? value : value.toString('utf8');
-}
-
-export function formatFieldErrors(errors: readonly FieldError[]): string {
-  return errors.map((e) => `${e.path}: ${e.message}`).join('; ');
 }
 
 export function decodeMessage<K extends EventKind>(kind: K, message: RawMessage, opts: DecodeOptions): Decoded<K> {

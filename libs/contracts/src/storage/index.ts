@@ -1,1 +1,3 @@
 export * from './raw-documents';
+export * from './histogram';
+export * from './rollup-documents';

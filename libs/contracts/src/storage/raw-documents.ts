@@ -55,5 +55,7 @@ export function gpuDocumentToSample(doc: GpuSampleDocument): GpuSample {
 }
 
 function withMeta(meta: StoredMeta): StoredMeta {
-  return meta.ingestedAt === undefined ? { storedAt: meta.storedAt } : { ingestedAt: meta.ingestedAt, storedAt: meta.storedAt };
+  return meta.ingestedAt === undefined
+    ? { storedAt: meta.storedAt }
+    : { ingestedAt: meta.ingestedAt, storedAt: meta.storedAt };
 }
