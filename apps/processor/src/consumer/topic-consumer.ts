@@ -93,19 +93,30 @@ export class TopicConsumer {
       }
     }
     payload.resolveOffset(last.offset);
-    await this.consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-    ]);
+    // Explicit offsets through the batch payload: kafkajs' consumer.commitOffsets() is a
+    // silent no-op once stop() has begun, which would leave the drained batch uncommitted.
+    await payload.commitOffsetsIfNecessary({
+      topics: [
+        {
+          topic: batch.topic,
+          partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+        },
+      ],
+    });
     await payload.heartbeat();
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.stopping.signal.addEventListener('abort', () => {
+      const onAbort = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        this.stopping.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      this.stopping.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

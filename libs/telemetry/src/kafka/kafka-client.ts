@@ -41,7 +41,8 @@ export function createKafka(settings: KafkaSettings, overrides: Partial<KafkaCon
 /** Creates the pipeline's topics if missing (idempotent; a no-op when disabled). */
 export async function ensureTopics(kafka: Kafka, settings: KafkaSettings): Promise<void> {
   if (!settings.createTopics) return;
-  const admin = kafka.admin();
+  // Few retries: an unreachable cluster fails the boot quickly with its reason.
+  const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } });
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
