@@ -55,7 +55,7 @@ describe('shutdownGracefully', () => {
       exit: (code) => exits.push(code),
     });
     expect(order).toEqual(['stop-consumer (draining=true)', 'commit-in-flight', 'flush-producer', 'close-store']);
-    expect((app.getHttpServer()).listening).toBe(false);
+    expect(app.getHttpServer().listening).toBe(false);
     expect(exits).toEqual([]);
     expect(logs).toContain('shutdown complete');
   });
