@@ -27,6 +27,8 @@ import { ProcessorConfig } from '../../apps/processor/src/config';
 import { TopicConsumer } from '../../apps/processor/src/consumer/topic-consumer';
 import { DlqPublisher } from '../../apps/processor/src/dlq/dlq-publisher';
 import { type BatchOutcome, BatchProcessor } from '../../apps/processor/src/pipeline/batch-processor';
+import { RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
+import { checkRollups } from '../support/rollup-checker';
 import { DeadLetterReason, type EventKind } from '../../apps/processor/src/pipeline/decode';
 import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';
 import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.repository';
@@ -72,8 +74,8 @@ let mongo: MongoConnection;
 let metrics: ProcessorMetrics;
 const consumers: TopicConsumer[] = [];
 const outcomes: Record<EventKind, BatchOutcome> = {
-  tokens: { stored: 0, duplicates: 0, deadLettered: 0 },
-  gpu: { stored: 0, duplicates: 0, deadLettered: 0 },
+  tokens: { stored: 0, duplicates: 0, deadLettered: 0, rolledUp: 0 },
+  gpu: { stored: 0, duplicates: 0, deadLettered: 0, rolledUp: 0 },
 };
 
 function tokenHeaders(extra: Record<string, string> = {}): IHeaders {
@@ -116,6 +118,7 @@ async function startConsumer(kind: EventKind, topic: string): Promise<void> {
       outcomes[kind].stored += outcome.stored;
       outcomes[kind].duplicates += outcome.duplicates;
       outcomes[kind].deadLettered += outcome.deadLettered;
+      outcomes[kind].rolledUp += outcome.rolledUp;
     },
   );
   consumers.push(consumer);
@@ -135,6 +138,7 @@ beforeAll(async () => {
       Clock,
       ProcessorMetrics,
       RawEventRepository,
+      RollupRepository,
       DlqPublisher,
       BatchProcessor,
     ],
@@ -248,7 +252,12 @@ describe('BatchProcessor with DlqPublisher and RawEventRepository (real Kafka an
   });
 
   it('stores each valid event once, exactly as produced, with its ingested-at time', async () => {
-    expect(outcomes.tokens).toEqual({ stored: 20, duplicates: 5, deadLettered: 5 });
+    expect(outcomes.tokens).toMatchObject({ stored: 20, duplicates: 5, deadLettered: 5 });
+    expect(outcomes.tokens.rolledUp).toBeGreaterThan(0);
+    // The rollups are exactly what the stored raw events imply (independent recomputation).
+    const check = await checkRollups(mongoUrl, dbName);
+    expect(check.tokens.differences).toEqual([]);
+    expect(check.gpu.differences).toEqual([]);
     const docs = await mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens).find({}).toArray();
     expect(docs).toHaveLength(20);
     for (const [i, event] of valid.entries()) {
@@ -258,7 +267,7 @@ describe('BatchProcessor with DlqPublisher and RawEventRepository (real Kafka an
       expect(doc?.ingestedAt?.toISOString()).toBe(validHeaders[i]?.[HEADERS.ingestedAt]);
     }
 
-    expect(outcomes.gpu).toEqual({ stored: 3, duplicates: 1, deadLettered: 1 });
+    expect(outcomes.gpu).toMatchObject({ stored: 3, duplicates: 1, deadLettered: 1 });
     const samples = await mongo.collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu).find({}).toArray();
     expect(samples.map(gpuDocumentToSample).sort((a, b) => a.eventId.localeCompare(b.eventId))).toStrictEqual(
       [...gpuValid].sort((a, b) => a.eventId.localeCompare(b.eventId)),
@@ -333,7 +342,9 @@ describe('BatchProcessor with DlqPublisher and RawEventRepository (real Kafka an
     const outcome = await moduleRef
       .get(BatchProcessor)
       .process('tokens', { topic: topics.tokens, partition: 0, messages: validOnes });
-    expect(outcome).toEqual({ stored: 0, duplicates: 20, deadLettered: 0 });
+    // Owned replays (same messages), all already under the rollup watermarks: nothing rolls up.
+    expect(outcome).toEqual({ stored: 0, duplicates: 20, deadLettered: 0, rolledUp: 0 });
+    expect((await checkRollups(mongoUrl, dbName)).tokens.differences).toEqual([]);
     expect(await mongo.collection(RAW_COLLECTIONS.tokens).countDocuments({})).toBe(20);
     const dlqEnd = await highWatermarks(admin, topics.dlq);
     expect([...dlqEnd.values()].reduce((sum, high) => sum + Number(high), 0)).toBe(poison.length + 1);

@@ -87,7 +87,7 @@ describe('RawEventReader keyset pagination', () => {
 
   beforeAll(async () => {
     const docs = [...after, ...tied, ...before].map((e) => tokenEventToDocument(e, { storedAt }));
-    await expect(writer.insertTokenEvents(docs)).resolves.toEqual({ inserted: 280, duplicates: 0 });
+    await expect(writer.insertTokenEvents(docs)).resolves.toMatchObject({ inserted: 280, duplicates: 0 });
   });
 
   it('returns 250 events with one timestamp exactly once each, in _id order, across pages of 40', async () => {

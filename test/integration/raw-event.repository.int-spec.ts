@@ -70,12 +70,20 @@ describe('RawEventRepository (real MongoDB protocol server)', () => {
     const first = Array.from({ length: 100 }, () => uniqueToken({ tenant: 'replay' }));
     const fresh = Array.from({ length: 50 }, () => uniqueToken({ tenant: 'replay' }));
 
-    await expect(repository.insertTokenEvents(first.map(tokenDoc))).resolves.toEqual({ inserted: 100, duplicates: 0 });
+    await expect(repository.insertTokenEvents(first.map(tokenDoc))).resolves.toMatchObject({
+      inserted: 100,
+      duplicates: 0,
+    });
     // The replay interleaves old and new events: an unordered insert must not stop at the first duplicate.
     const replay = first.flatMap((event, i) => (i < 50 ? [event, fresh[i] as TokenUsageEvent] : [event]));
     await expect(repository.insertTokenEvents(replay.map(tokenDoc))).resolves.toEqual({
       inserted: 50,
       duplicates: 100,
+      // Which ones: the old events, at the even positions of the interleaved half and then all.
+      duplicateIndexes: [
+        ...Array.from({ length: 50 }, (_, i) => 2 * i),
+        ...Array.from({ length: 50 }, (_, i) => 100 + i),
+      ],
     });
 
     const tokens = connection.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens);
@@ -87,11 +95,17 @@ describe('RawEventRepository (real MongoDB protocol server)', () => {
 
   it('reports a lone replayed event as a duplicate instead of failing', async () => {
     const event = uniqueToken({ tenant: 'lone' });
-    await expect(repository.insertTokenEvents([tokenDoc(event)])).resolves.toEqual({ inserted: 1, duplicates: 0 });
-    await expect(repository.insertTokenEvents([tokenDoc(event)])).resolves.toEqual({ inserted: 0, duplicates: 1 });
+    await expect(repository.insertTokenEvents([tokenDoc(event)])).resolves.toMatchObject({
+      inserted: 1,
+      duplicates: 0,
+    });
+    await expect(repository.insertTokenEvents([tokenDoc(event)])).resolves.toMatchObject({
+      inserted: 0,
+      duplicates: 1,
+    });
     const sample = buildGpuSample({ eventId: randomUUID(), node: 'lone-node' });
-    await expect(repository.insertGpuSamples([gpuDoc(sample)])).resolves.toEqual({ inserted: 1, duplicates: 0 });
-    await expect(repository.insertGpuSamples([gpuDoc(sample)])).resolves.toEqual({ inserted: 0, duplicates: 1 });
+    await expect(repository.insertGpuSamples([gpuDoc(sample)])).resolves.toMatchObject({ inserted: 1, duplicates: 0 });
+    await expect(repository.insertGpuSamples([gpuDoc(sample)])).resolves.toMatchObject({ inserted: 0, duplicates: 1 });
   });
 
   it('stores an eventId that appears twice in one batch once', async () => {
@@ -99,7 +113,7 @@ describe('RawEventRepository (real MongoDB protocol server)', () => {
     const other = uniqueToken({ tenant: 'twice' });
     // The second copy differs in a field: the first write wins, the second is a duplicate.
     const batch = [tokenDoc(twice), tokenDoc(other), tokenDoc({ ...twice, inputTokens: 2 })];
-    await expect(repository.insertTokenEvents(batch)).resolves.toEqual({ inserted: 2, duplicates: 1 });
+    await expect(repository.insertTokenEvents(batch)).resolves.toMatchObject({ inserted: 2, duplicates: 1 });
 
     const tokens = connection.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens);
     const stored = await tokens.find({ _id: twice.eventId }).toArray();
@@ -111,12 +125,13 @@ describe('RawEventRepository (real MongoDB protocol server)', () => {
     await expect(repository.insertGpuSamples([gpuDoc(sample), gpuDoc(sample)])).resolves.toEqual({
       inserted: 1,
       duplicates: 1,
+      duplicateIndexes: [1],
     });
   });
 
   it('treats an empty batch as nothing to do', async () => {
-    await expect(repository.insertTokenEvents([])).resolves.toEqual({ inserted: 0, duplicates: 0 });
-    await expect(repository.insertGpuSamples([])).resolves.toEqual({ inserted: 0, duplicates: 0 });
+    await expect(repository.insertTokenEvents([])).resolves.toMatchObject({ inserted: 0, duplicates: 0 });
+    await expect(repository.insertGpuSamples([])).resolves.toMatchObject({ inserted: 0, duplicates: 0 });
   });
 
   it('round-trips documents to the original events, optional fields and all', async () => {

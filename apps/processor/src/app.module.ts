@@ -7,6 +7,7 @@ import { DlqPublisher } from './dlq/dlq-publisher';
 import { BatchProcessor } from './pipeline/batch-processor';
 import { ProcessorMetrics } from './pipeline/processor-metrics';
 import { RawEventRepository } from './storage/raw-event.repository';
+import { RollupRepository } from './storage/rollup.repository';
 
 @Module({})
 export class ProcessorAppModule {
@@ -25,6 +26,7 @@ export class ProcessorAppModule {
         Clock,
         ProcessorMetrics,
         RawEventRepository,
+        RollupRepository,
         DlqPublisher,
         BatchProcessor,
         ConsumerService,

@@ -20,7 +20,12 @@ const N = 600;
 const kafka = new Kafka({
   clientId: 'tokenmeter-check',
   brokers,
-  logLevel: process.env.KAFKA_CHECK_DEBUG === "2" ? logLevel.DEBUG : process.env.KAFKA_CHECK_DEBUG ? logLevel.INFO : logLevel.WARN,
+  logLevel:
+    process.env.KAFKA_CHECK_DEBUG === '2'
+      ? logLevel.DEBUG
+      : process.env.KAFKA_CHECK_DEBUG
+        ? logLevel.INFO
+        : logLevel.WARN,
   retry: { retries: 5 },
 });
 
@@ -62,7 +67,12 @@ async function until(pred, ms, what) {
       waitForLeaders: true,
       topics: [
         { topic: topicA, numPartitions: PARTITIONS, replicationFactor: 1 },
-        { topic: topicB, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '3600000' }] },
+        {
+          topic: topicB,
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [{ name: 'retention.ms', value: '3600000' }],
+        },
       ],
     });
     assert.equal(created, true);
@@ -151,7 +161,10 @@ async function until(pred, ms, what) {
     });
     c.on(c.events.GROUP_JOIN, (e) => {
       assignments[name] = (e.payload.memberAssignment[topicA] || []).slice().sort((a, b) => a - b);
-      if (process.env.KAFKA_CHECK_DEBUG) console.log(`  ${name} joined gen ${e.payload.groupId} assignment ${JSON.stringify(e.payload.memberAssignment)}`);
+      if (process.env.KAFKA_CHECK_DEBUG)
+        console.log(
+          `  ${name} joined gen ${e.payload.groupId} assignment ${JSON.stringify(e.payload.memberAssignment)}`,
+        );
     });
     c.runner = async () => {
       await c.connect();
@@ -169,7 +182,9 @@ async function until(pred, ms, what) {
             last = m.offset;
           }
           if (last !== null) {
-            await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+            await c.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+            ]);
           }
           await heartbeat();
         },
@@ -190,16 +205,24 @@ async function until(pred, ms, what) {
 
   await step('committed offsets equal high watermarks (admin.fetchOffsets)', async () => {
     const high = await admin.fetchTopicOffsets(topicA);
-    await until(async () => {
-      const [t] = await admin.fetchOffsets({ groupId, topics: [topicA] });
-      return t.partitions.every((p) => p.offset === high.find((h) => h.partition === p.partition).high);
-    }, 10000, 'committed offsets');
+    await until(
+      async () => {
+        const [t] = await admin.fetchOffsets({ groupId, topics: [topicA] });
+        return t.partitions.every((p) => p.offset === high.find((h) => h.partition === p.partition).high);
+      },
+      10000,
+      'committed offsets',
+    );
   });
 
   await step('second consumer c2 joins same group -> rebalance splits partitions', async () => {
     const t0 = Date.now();
     await c2.runner();
-    await until(() => assignments.c2 && assignments.c2.length > 0 && assignments.c1.length < PARTITIONS, 30000, 'rebalance');
+    await until(
+      () => assignments.c2 && assignments.c2.length > 0 && assignments.c1.length < PARTITIONS,
+      30000,
+      'rebalance',
+    );
     const union = [...assignments.c1, ...assignments.c2].sort((a, b) => a - b);
     assert.deepEqual(union, [0, 1, 2, 3, 4, 5]);
     return `after ${Date.now() - t0} ms: c1=${JSON.stringify(assignments.c1)} c2=${JSON.stringify(assignments.c2)}`;
@@ -207,7 +230,11 @@ async function until(pred, ms, what) {
 
   await step('after rebalance: new messages consumed once, by the partition owner', async () => {
     const before = seen.size;
-    await producer.send({ topic: topicA, acks: -1, messages: Array.from({ length: 120 }, (_, i) => ({ key: `r${i}`, value: `r${i}` })) });
+    await producer.send({
+      topic: topicA,
+      acks: -1,
+      messages: Array.from({ length: 120 }, (_, i) => ({ key: `r${i}`, value: `r${i}` })),
+    });
     await until(() => seen.size >= before + 120, 20000, 'post-rebalance messages');
     await sleep(500);
     const dupes = [...seen.values()].filter((v) => v.length > 1).length;
@@ -222,7 +249,11 @@ async function until(pred, ms, what) {
     await c1.disconnect();
     await until(() => assignments.c2 && assignments.c2.length === PARTITIONS, 30000, 'c2 to own all partitions');
     const before = seen.size;
-    await producer.send({ topic: topicA, acks: -1, messages: Array.from({ length: 60 }, (_, i) => ({ key: `s${i}`, value: `s${i}` })) });
+    await producer.send({
+      topic: topicA,
+      acks: -1,
+      messages: Array.from({ length: 60 }, (_, i) => ({ key: `s${i}`, value: `s${i}` })),
+    });
     await until(() => seen.size >= before + 60, 20000, 'messages after c1 left');
     await sleep(500);
     const dupes = [...seen.values()].filter((v) => v.length > 1).length;
@@ -251,7 +282,9 @@ async function until(pred, ms, what) {
   await admin.disconnect();
 
   const failed = results.filter((r) => !r.ok);
-  console.log(failed.length ? `${failed.length} FAILED: ${failed.map((f) => f.name).join('; ')}` : `ALL ${results.length} PASSED`);
+  console.log(
+    failed.length ? `${failed.length} FAILED: ${failed.map((f) => f.name).join('; ')}` : `ALL ${results.length} PASSED`,
+  );
   process.exit(failed.length ? 1 : 0);
 })().catch((e) => {
   console.error('FATAL', e);

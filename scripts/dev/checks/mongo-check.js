@@ -65,25 +65,44 @@ const errShape = (e) =>
   const admin = db.admin();
   const bi = await admin.buildInfo().catch(() => ({}));
   const hello = await db.command({ hello: 1 });
-  console.log(`mongodb driver ${driverVersion}; server version ${bi.version} ${bi.ferretdbVersion ? `(FerretDB ${bi.ferretdbVersion})` : '(real MongoDB?)'} maxWireVersion=${hello.maxWireVersion} db=${db.databaseName}`);
+  console.log(
+    `mongodb driver ${driverVersion}; server version ${bi.version} ${bi.ferretdbVersion ? `(FerretDB ${bi.ferretdbVersion})` : '(real MongoDB?)'} maxWireVersion=${hello.maxWireVersion} db=${db.databaseName}`,
+  );
 
   const c = db.collection(`check_usage_${run}`);
 
   await step('insertMany ordered:false with duplicate _id', async () => {
     await c.insertOne({ _id: 'a', n: 1 });
     try {
-      await c.insertMany([{ _id: 'b', n: 2 }, { _id: 'a', n: 3 }, { _id: 'c', n: 4 }, { _id: 'b', n: 5 }, { _id: 'd', n: 6 }], { ordered: false });
+      await c.insertMany(
+        [
+          { _id: 'b', n: 2 },
+          { _id: 'a', n: 3 },
+          { _id: 'c', n: 4 },
+          { _id: 'b', n: 5 },
+          { _id: 'd', n: 6 },
+        ],
+        { ordered: false },
+      );
       throw new Error('expected a duplicate key error');
     } catch (e) {
       if (!(e instanceof MongoServerError)) throw e;
       note(`insertMany unordered dup error: ${errShape(e)}`);
       assert.equal(e.code, 11000);
       assert.ok(e instanceof MongoBulkWriteError, 'MongoBulkWriteError');
-      assert.deepEqual(e.writeErrors.map((w) => w.index), [1, 3]);
+      assert.deepEqual(
+        e.writeErrors.map((w) => w.index),
+        [1, 3],
+      );
       assert.ok(e.writeErrors.every((w) => w.code === 11000));
       assert.equal(e.result.insertedCount, 3);
     }
-    const ids = (await c.find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((d) => d._id);
+    const ids = (
+      await c
+        .find({}, { projection: { _id: 1 } })
+        .sort({ _id: 1 })
+        .toArray()
+    ).map((d) => d._id);
     assert.deepEqual(ids, ['a', 'b', 'c', 'd']);
     return 'code 11000, writeErrors at [1,3], insertedCount 3, non-dup docs stored';
   });
@@ -141,7 +160,10 @@ const errShape = (e) =>
 
   await step('bulkWrite updateOne upsert $inc/$min/$max/$set/$setOnInsert (insert path)', async () => {
     const t1 = new Date('2025-01-01T00:00:10Z');
-    const r = await agg.bulkWrite([upd('t1', 100, 'm1', 5, t1), upd('t1', 100, 'm2', 7, t1), upd('t2', 100, 'm1', 11, t1)], { ordered: false });
+    const r = await agg.bulkWrite(
+      [upd('t1', 100, 'm1', 5, t1), upd('t1', 100, 'm2', 7, t1), upd('t2', 100, 'm1', 11, t1)],
+      { ordered: false },
+    );
     assert.equal(r.upsertedCount, 3);
     assert.equal(r.matchedCount, 0);
     const d = await agg.findOne({ tenant: 't1', bucket: 100, model: 'm1' });
@@ -158,7 +180,10 @@ const errShape = (e) =>
   await step('bulkWrite updateOne upsert (update path: $setOnInsert skipped, $min/$max compare)', async () => {
     const t0 = new Date('2025-01-01T00:00:05Z');
     const t2 = new Date('2025-01-01T00:00:20Z');
-    const r = await agg.bulkWrite([upd('t1', 100, 'm1', 3, t0), upd('t1', 100, 'm1', 9, t2), upd('t1', 101, 'm1', 1, t2)], { ordered: true });
+    const r = await agg.bulkWrite(
+      [upd('t1', 100, 'm1', 3, t0), upd('t1', 100, 'm1', 9, t2), upd('t1', 101, 'm1', 1, t2)],
+      { ordered: true },
+    );
     assert.equal(r.matchedCount, 2);
     assert.equal(r.modifiedCount, 2);
     assert.equal(r.upsertedCount, 1);
@@ -176,10 +201,16 @@ const errShape = (e) =>
   await probe('$inc int32 + int32 overflow promotes to Long', async () => {
     await agg.updateOne({ tenant: 'big', bucket: 1, model: 'x' }, { $inc: { tokens: 2147483000 } }, { upsert: true });
     await agg.updateOne({ tenant: 'big', bucket: 1, model: 'x' }, { $inc: { tokens: 2147483000 } });
-    const d = await agg.findOne({ tenant: 'big', bucket: 1, model: 'x' }, { promoteLongs: false, promoteValues: false });
+    const d = await agg.findOne(
+      { tenant: 'big', bucket: 1, model: 'x' },
+      { promoteLongs: false, promoteValues: false },
+    );
     const v = d.tokens;
     const same = String(v) === '4294966000';
-    return { same, detail: `stored ${v && v._bsontype} ${String(v)}${same ? '' : ' (MongoDB: Long 4294966000; FerretDB silently wraps int32)'}` };
+    return {
+      same,
+      detail: `stored ${v && v._bsontype} ${String(v)}${same ? '' : ' (MongoDB: Long 4294966000; FerretDB silently wraps int32)'}`,
+    };
   });
 
   await step('$inc with Long/BigInt keeps 64-bit counters (workaround for int32 wrap)', async () => {
@@ -206,7 +237,9 @@ const errShape = (e) =>
       assert.equal(e.code, 11000);
     }
     try {
-      await agg.bulkWrite([{ insertOne: { document: { key: 'k1' } } }, { insertOne: { document: { key: 'k1' } } }], { ordered: false });
+      await agg.bulkWrite([{ insertOne: { document: { key: 'k1' } } }, { insertOne: { document: { key: 'k1' } } }], {
+        ordered: false,
+      });
       throw new Error('expected error');
     } catch (e) {
       if (!(e instanceof MongoServerError)) throw e;
@@ -218,15 +251,38 @@ const errShape = (e) =>
 
   await step('find range filter + sort + limit + projection', async () => {
     const ev = db.collection(`check_events_${run}`);
-    await ev.insertMany(Array.from({ length: 50 }, (_, i) => ({ tenant: i % 2 ? 'a' : 'b', ts: new Date(Date.UTC(2025, 0, 1, 0, 0, i)), n: i })));
+    await ev.insertMany(
+      Array.from({ length: 50 }, (_, i) => ({
+        tenant: i % 2 ? 'a' : 'b',
+        ts: new Date(Date.UTC(2025, 0, 1, 0, 0, i)),
+        n: i,
+      })),
+    );
     const rows = await ev
-      .find({ tenant: 'a', ts: { $gte: new Date(Date.UTC(2025, 0, 1, 0, 0, 10)), $lt: new Date(Date.UTC(2025, 0, 1, 0, 0, 40)) } }, { projection: { _id: 0, n: 1 } })
+      .find(
+        {
+          tenant: 'a',
+          ts: { $gte: new Date(Date.UTC(2025, 0, 1, 0, 0, 10)), $lt: new Date(Date.UTC(2025, 0, 1, 0, 0, 40)) },
+        },
+        { projection: { _id: 0, n: 1 } },
+      )
       .sort({ ts: -1 })
       .limit(5)
       .toArray();
-    assert.deepEqual(rows.map((r) => r.n), [39, 37, 35, 33, 31]);
-    const skip = await ev.find({ n: { $in: [1, 2, 3, 4] } }).sort({ n: 1 }).skip(1).limit(2).toArray();
-    assert.deepEqual(skip.map((r) => r.n), [2, 3]);
+    assert.deepEqual(
+      rows.map((r) => r.n),
+      [39, 37, 35, 33, 31],
+    );
+    const skip = await ev
+      .find({ n: { $in: [1, 2, 3, 4] } })
+      .sort({ n: 1 })
+      .skip(1)
+      .limit(2)
+      .toArray();
+    assert.deepEqual(
+      skip.map((r) => r.n),
+      [2, 3],
+    );
     const cnt = await ev.countDocuments({ n: { $gt: 45 } });
     assert.equal(cnt, 4);
     const est = await ev.estimatedDocumentCount();
@@ -243,17 +299,33 @@ const errShape = (e) =>
         { $project: { _id: 1, tokens: 1 } },
       ])
       .toArray();
-    assert.deepEqual(r, [{ _id: 't1', tokens: 25 }, { _id: 't2', tokens: 11 }]);
-    const docs = await agg.aggregate([{ $match: { tenant: 't1' } }, { $group: { _id: '$tenant', n: { $sum: 1 } } }]).toArray();
+    assert.deepEqual(r, [
+      { _id: 't1', tokens: 25 },
+      { _id: 't2', tokens: 11 },
+    ]);
+    const docs = await agg
+      .aggregate([{ $match: { tenant: 't1' } }, { $group: { _id: '$tenant', n: { $sum: 1 } } }])
+      .toArray();
     assert.deepEqual(docs, [{ _id: 't1', n: 3 }]);
     const g2 = await agg
-      .aggregate([{ $match: { tenant: 't1' } }, { $group: { _id: { b: '$bucket', m: '$model' }, s: { $sum: '$tokens' } } }, { $sort: { s: -1 } }, { $skip: 1 }, { $limit: 1 }])
+      .aggregate([
+        { $match: { tenant: 't1' } },
+        { $group: { _id: { b: '$bucket', m: '$model' }, s: { $sum: '$tokens' } } },
+        { $sort: { s: -1 } },
+        { $skip: 1 },
+        { $limit: 1 },
+      ])
       .toArray();
     assert.deepEqual(g2, [{ _id: { b: 100, m: 'm2' }, s: 7 }]);
     const u = db.collection(`check_unwind_${run}`);
     await u.insertMany([{ tags: ['x', 'y'] }, { tags: ['x'] }]);
-    const uw = await u.aggregate([{ $unwind: '$tags' }, { $group: { _id: '$tags', c: { $sum: 1 } } }, { $sort: { _id: 1 } }]).toArray();
-    assert.deepEqual(uw, [{ _id: 'x', c: 2 }, { _id: 'y', c: 1 }]);
+    const uw = await u
+      .aggregate([{ $unwind: '$tags' }, { $group: { _id: '$tags', c: { $sum: 1 } } }, { $sort: { _id: 1 } }])
+      .toArray();
+    assert.deepEqual(uw, [
+      { _id: 'x', c: 2 },
+      { _id: 'y', c: 1 },
+    ]);
     const cnt = await agg.aggregate([{ $match: { tenant: 't1' } }, { $count: 'n' }]).toArray();
     assert.deepEqual(cnt, [{ n: 3 }]);
     return JSON.stringify(r);
@@ -261,7 +333,10 @@ const errShape = (e) =>
 
   await probe('$group with several accumulators computes all of them', async () => {
     const r = await agg
-      .aggregate([{ $match: { tenant: 't1' } }, { $group: { _id: '$tenant', tokens: { $sum: '$tokens' }, docs: { $sum: 1 }, reqs: { $sum: '$requests' } } }])
+      .aggregate([
+        { $match: { tenant: 't1' } },
+        { $group: { _id: '$tenant', tokens: { $sum: '$tokens' }, docs: { $sum: 1 }, reqs: { $sum: '$requests' } } },
+      ])
       .toArray();
     const same = r.length === 1 && r[0].tokens === 25 && r[0].docs === 3 && r[0].reqs === 5;
     return {
@@ -273,7 +348,10 @@ const errShape = (e) =>
   await probe('$project / $addFields with a field path ("$tenant") computes the value', async () => {
     const r = await agg.aggregate([{ $match: { tenant: 't2' } }, { $project: { _id: 0, who: '$tenant' } }]).toArray();
     const same = r.length === 1 && r[0].who === 't2';
-    return { same, detail: `got ${JSON.stringify(r)}${same ? '' : ' (the string "$tenant" is returned literally, no error)'}` };
+    return {
+      same,
+      detail: `got ${JSON.stringify(r)}${same ? '' : ' (the string "$tenant" is returned literally, no error)'}`,
+    };
   });
 
   await step('probe: features the spec says are unavailable on FerretDB (informational)', async () => {
@@ -281,10 +359,10 @@ const errShape = (e) =>
       '$group $avg': [{ $group: { _id: null, a: { $avg: '$tokens' } } }],
       '$group $max': [{ $group: { _id: null, a: { $max: '$tokens' } } }],
       '$group $first': [{ $sort: { tokens: 1 } }, { $group: { _id: null, a: { $first: '$tokens' } } }],
-      '$dateTrunc': [{ $project: { d: { $dateTrunc: { date: '$updatedAt', unit: 'hour' } } } }],
+      $dateTrunc: [{ $project: { d: { $dateTrunc: { date: '$updatedAt', unit: 'hour' } } } }],
       '$project arithmetic $add': [{ $project: { d: { $add: ['$tokens', 1] } } }],
-      '$lookup': [{ $lookup: { from: 'x', localField: 'a', foreignField: 'b', as: 'c' } }],
-      '$facet': [{ $facet: { a: [{ $limit: 1 }] } }],
+      $lookup: [{ $lookup: { from: 'x', localField: 'a', foreignField: 'b', as: 'c' } }],
+      $facet: [{ $facet: { a: [{ $limit: 1 }] } }],
     };
     const out = [];
     for (const [k, p] of Object.entries(probes)) {
@@ -308,7 +386,11 @@ const errShape = (e) =>
       out.push(`partial index=ERR ${e.code}`);
     }
     try {
-      const r = await agg.findOneAndUpdate({ tenant: 't2' }, { $inc: { tokens: 1 } }, { returnDocument: 'after', projection: { tokens: 1 } });
+      const r = await agg.findOneAndUpdate(
+        { tenant: 't2' },
+        { $inc: { tokens: 1 } },
+        { returnDocument: 'after', projection: { tokens: 1 } },
+      );
       out.push(`findOneAndUpdate+projection=${r && r.tenant === undefined ? 'ok' : 'returned ' + JSON.stringify(r)}`);
     } catch (e) {
       out.push(`findOneAndUpdate+projection=ERR ${e.code}`);
@@ -316,7 +398,9 @@ const errShape = (e) =>
     try {
       const before = (await agg.findOne({ tenant: 't2' })).tokens;
       const r = await agg.findOneAndUpdate({ tenant: 't2' }, { $inc: { tokens: 1 } }, { returnDocument: 'after' });
-      out.push(`findOneAndUpdate(no projection)=${r && r.tokens === before + 1 ? 'ok' : 'returned ' + JSON.stringify(r)}`);
+      out.push(
+        `findOneAndUpdate(no projection)=${r && r.tokens === before + 1 ? 'ok' : 'returned ' + JSON.stringify(r)}`,
+      );
     } catch (e) {
       out.push(`findOneAndUpdate=ERR ${e.code}`);
     }
@@ -337,7 +421,10 @@ const errShape = (e) =>
   await probe('concurrent $inc upserts on one document are atomic (no lost updates)', async () => {
     const r = db.collection(`check_race_${run}`);
     await r.createIndex({ k: 1 }, { unique: true });
-    const fire = () => Promise.allSettled(Array.from({ length: 20 }, () => r.updateOne({ k: 'a' }, { $inc: { n: 1 } }, { upsert: true })));
+    const fire = () =>
+      Promise.allSettled(
+        Array.from({ length: 20 }, () => r.updateOne({ k: 'a' }, { $inc: { n: 1 } }, { upsert: true })),
+      );
     const first = await fire(); // new document: MongoDB may reject some with 11000 (caller retries)
     const failed1 = first.filter((x) => x.status === 'rejected').length;
     const n1 = (await r.findOne({ k: 'a' })).n;
@@ -370,9 +457,18 @@ const errShape = (e) =>
     await M.syncIndexes();
     await M.create({ tenant: 'a', bucket: 1, tokens: 3 });
     await M.updateOne({ tenant: 'a', bucket: 1 }, { $inc: { tokens: 2 } }, { upsert: true });
-    await M.updateOne({ tenant: 'b', bucket: 1 }, { $inc: { tokens: 2 }, $setOnInsert: { createdBy: 'x' } }, { upsert: true, strict: false });
-    const rows = await M.find({ bucket: { $gte: 1 } }).sort({ tenant: 1 }).lean();
-    assert.deepEqual(rows.map((r) => r.tokens), [5, 2]);
+    await M.updateOne(
+      { tenant: 'b', bucket: 1 },
+      { $inc: { tokens: 2 }, $setOnInsert: { createdBy: 'x' } },
+      { upsert: true, strict: false },
+    );
+    const rows = await M.find({ bucket: { $gte: 1 } })
+      .sort({ tenant: 1 })
+      .lean();
+    assert.deepEqual(
+      rows.map((r) => r.tokens),
+      [5, 2],
+    );
     let dup = null;
     try {
       await M.create({ tenant: 'a', bucket: 1 });
@@ -393,8 +489,12 @@ const errShape = (e) =>
   await client.close();
 
   const failed = results.filter((r) => !r.ok);
-  console.log(`${deviations.length} deviation(s) from MongoDB behaviour${deviations.length ? ':\n  - ' + deviations.join('\n  - ') : ''}`);
-  console.log(failed.length ? `${failed.length} FAILED: ${failed.map((f) => f.name).join('; ')}` : `ALL ${results.length} PASSED`);
+  console.log(
+    `${deviations.length} deviation(s) from MongoDB behaviour${deviations.length ? ':\n  - ' + deviations.join('\n  - ') : ''}`,
+  );
+  console.log(
+    failed.length ? `${failed.length} FAILED: ${failed.map((f) => f.name).join('; ')}` : `ALL ${results.length} PASSED`,
+  );
   process.exit(failed.length ? 1 : 0);
 })().catch((e) => {
   console.error('FATAL', e);

@@ -1,10 +1,12 @@
-import type { GpuSampleDocument, TokenEventDocument } from '@tokenmeter/contracts/storage';
+import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
+import type { GpuSampleDocument, MessageSource, TokenEventDocument } from '@tokenmeter/contracts/storage';
 import { buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
 import { Clock } from '@tokenmeter/telemetry';
 import type { KafkaMessage } from 'kafkajs';
 import { ProcessorConfig } from '../config';
 import type { DeadLetter, DlqPublisher } from '../dlq/dlq-publisher';
 import type { InsertOutcome, RawEventRepository } from '../storage/raw-event.repository';
+import type { OwnedEvent, RollupOutcome, RollupRepository } from '../storage/rollup.repository';
 import { BatchProcessor } from './batch-processor';
 import { DeadLetterReason } from './decode';
 import { ProcessorMetrics } from './processor-metrics';
@@ -17,7 +19,7 @@ class FixedClock extends Clock {
   }
 }
 
-/** In-memory stand-in with the repository's contract: `_id` unique, duplicates counted. */
+/** In-memory stand-in with the repository's contract: `_id` unique, first writer's src kept. */
 class FakeRawEvents {
   readonly tokens = new Map<string, TokenEventDocument>();
   failNext = false;
@@ -27,18 +29,37 @@ class FakeRawEvents {
       this.failNext = false;
       return Promise.reject(new Error('database unavailable'));
     }
-    let inserted = 0;
-    for (const d of docs) {
-      if (!this.tokens.has(d._id)) {
-        this.tokens.set(d._id, d);
-        inserted += 1;
-      }
-    }
-    return Promise.resolve({ inserted, duplicates: docs.length - inserted });
+    const duplicateIndexes: number[] = [];
+    docs.forEach((d, i) => {
+      if (this.tokens.has(d._id)) duplicateIndexes.push(i);
+      else this.tokens.set(d._id, d);
+    });
+    return Promise.resolve({
+      inserted: docs.length - duplicateIndexes.length,
+      duplicates: duplicateIndexes.length,
+      duplicateIndexes,
+    });
   }
 
   insertGpuSamples(docs: GpuSampleDocument[]): Promise<InsertOutcome> {
-    return Promise.resolve({ inserted: docs.length, duplicates: 0 });
+    return Promise.resolve({ inserted: docs.length, duplicates: 0, duplicateIndexes: [] });
+  }
+
+  sourcesOf(_kind: string, ids: string[]): Promise<Map<string, MessageSource | undefined>> {
+    return Promise.resolve(new Map(ids.map((id) => [id, this.tokens.get(id)?.src])));
+  }
+}
+
+class FakeRollups {
+  readonly applied: { partition: number; lastOffset: number; events: OwnedEvent<TokenUsageEvent>[] }[] = [];
+
+  applyTokens(partition: number, lastOffset: number, events: OwnedEvent<TokenUsageEvent>[]): Promise<RollupOutcome> {
+    this.applied.push({ partition, lastOffset, events });
+    return Promise.resolve({ documents: events.length > 0 ? 2 : 0, skipped: 0 });
+  }
+
+  applyGpu(_partition: number, _lastOffset: number, _events: OwnedEvent<GpuSample>[]): Promise<RollupOutcome> {
+    return Promise.resolve({ documents: 0, skipped: 0 });
   }
 }
 
@@ -64,20 +85,24 @@ function kafkaMessage(offset: number, value: string | null): KafkaMessage {
 function setup() {
   const config = ProcessorConfig.fromEnv({ KAFKA_BROKERS: '127.0.0.1:9092', MONGO_URL: 'mongodb://127.0.0.1:27017/t' });
   const raw = new FakeRawEvents();
+  const rollups = new FakeRollups();
   const dlq = new FakeDlq();
   const processor = new BatchProcessor(
     config,
     raw as unknown as RawEventRepository,
+    rollups as unknown as RollupRepository,
     dlq as unknown as DlqPublisher,
     new FixedClock(),
     new ProcessorMetrics(),
   );
-  return { processor, raw, dlq };
+  return { processor, raw, rollups, dlq };
 }
 
+const ownedIds = (events: OwnedEvent<TokenUsageEvent>[]) => events.map((e) => `${e.event.eventId}@${e.offset}`);
+
 describe('BatchProcessor', () => {
-  it('stores valid events once and dead-letters the rest with their origin', async () => {
-    const { processor, raw, dlq } = setup();
+  it('stores valid events once, rolls up only the first copy, and dead-letters the rest with their origin', async () => {
+    const { processor, raw, rollups, dlq } = setup();
     const a = buildTokenUsageEvent({}, { nowMs: NOW });
     const b = buildTokenUsageEvent({}, { nowMs: NOW });
     const outcome = await processor.process('tokens', {
@@ -90,9 +115,11 @@ describe('BatchProcessor', () => {
         kafkaMessage(13, JSON.stringify(a)),
       ],
     });
-    expect(outcome).toEqual({ stored: 2, duplicates: 1, deadLettered: 1 });
-    expect([...raw.tokens.keys()].sort()).toEqual([a.eventId, b.eventId].sort());
+    expect(outcome).toEqual({ stored: 2, duplicates: 1, deadLettered: 1, rolledUp: 2 });
+    expect(raw.tokens.get(a.eventId)?.src).toEqual({ p: 2, o: 10 });
     expect(raw.tokens.get(a.eventId)?.time).toEqual(new Date(a.time));
+    expect(rollups.applied).toEqual([{ partition: 2, lastOffset: 13, events: expect.any(Array) as unknown }]);
+    expect(ownedIds(rollups.applied[0]?.events ?? [])).toEqual([`${a.eventId}@10`, `${b.eventId}@12`]);
     expect(dlq.letters).toEqual([
       expect.objectContaining({
         originalTopic: 'telemetry.tokens.v1',
@@ -102,6 +129,24 @@ describe('BatchProcessor', () => {
       }),
     ]);
     expect(dlq.letters[0]?.value?.toString()).toBe('garbage');
+  });
+
+  it('on a replay, still owns the events its own messages stored, but not copies from other messages', async () => {
+    const { processor, rollups } = setup();
+    const a = buildTokenUsageEvent({}, { nowMs: NOW });
+    const b = buildTokenUsageEvent({}, { nowMs: NOW });
+    const first = [kafkaMessage(10, JSON.stringify(a)), kafkaMessage(11, JSON.stringify(b))];
+    await processor.process('tokens', { topic: 't', partition: 0, messages: first });
+    // The same messages again (crash before commit), then a client retry of `a` at offset 12.
+    await processor.process('tokens', {
+      topic: 't',
+      partition: 0,
+      messages: [...first, kafkaMessage(12, JSON.stringify(a))],
+    });
+    expect(ownedIds(rollups.applied[1]?.events ?? [])).toEqual([`${a.eventId}@10`, `${b.eventId}@11`]);
+    // The same event id from another partition is someone else's copy.
+    await processor.process('tokens', { topic: 't', partition: 1, messages: [kafkaMessage(10, JSON.stringify(a))] });
+    expect(rollups.applied[2]?.events).toEqual([]);
   });
 
   it('fails the whole batch when storage fails, so nothing is dead-lettered or committed', async () => {

@@ -1,18 +1,26 @@
-// One consumed batch, end to end: decode and validate every message, store the valid
-// events, dead-letter the rest. It resolves only when both writes are acknowledged; the
-// consumer commits the batch's offsets after that and never before (SPEC §6).
+// One consumed batch, end to end (SPEC §6, docs/ARCHITECTURE.md):
+//   1. decode and validate every message; invalid ones become dead letters;
+//   2. insert the valid events as raw documents (_id = eventId, src = this message);
+//   3. decide which events this batch OWNS: inserted now, or inserted earlier by this very
+//      message (a replay after a crash). Copies of an event stored by another message
+//      (client retries, producer retries) are duplicates and are never rolled up;
+//   4. add the owned events to the 1m/1h rollups under per-partition watermarks;
+//   5. publish the dead letters.
+// It resolves only when every write is acknowledged; the consumer commits after that.
 import { Injectable, Logger } from '@nestjs/common';
+import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import {
   gpuSampleToDocument,
+  type MessageSource,
+  RAW_COLLECTIONS,
   tokenEventToDocument,
-  type GpuSampleDocument,
-  type TokenEventDocument,
 } from '@tokenmeter/contracts/storage';
 import { Clock } from '@tokenmeter/telemetry';
 import type { KafkaMessage } from 'kafkajs';
 import { ProcessorConfig } from '../config';
 import { type DeadLetter, DlqPublisher } from '../dlq/dlq-publisher';
-import { RawEventRepository } from '../storage/raw-event.repository';
+import { type InsertOutcome, RawEventRepository } from '../storage/raw-event.repository';
+import { type OwnedEvent, RollupRepository } from '../storage/rollup.repository';
 import { decodeMessage, type EventKind } from './decode';
 import { ProcessorMetrics } from './processor-metrics';
 
@@ -26,6 +34,12 @@ export interface BatchOutcome {
   stored: number;
   duplicates: number;
   deadLettered: number;
+  rolledUp: number;
+}
+
+interface Candidate<E> {
+  offset: number;
+  event: E;
 }
 
 @Injectable()
@@ -35,12 +49,15 @@ export class BatchProcessor {
   constructor(
     private readonly config: ProcessorConfig,
     private readonly rawEvents: RawEventRepository,
+    private readonly rollups: RollupRepository,
     private readonly dlq: DlqPublisher,
     private readonly clock: Clock,
     private readonly metrics: ProcessorMetrics,
   ) {}
 
   async process(kind: EventKind, batch: ConsumedBatch): Promise<BatchOutcome> {
+    const last = batch.messages[batch.messages.length - 1];
+    if (last === undefined) return { stored: 0, duplicates: 0, deadLettered: 0, rolledUp: 0 };
     const nowMs = this.clock.nowMs();
     const storedAt = new Date(nowMs);
     const options = {
@@ -48,10 +65,10 @@ export class BatchProcessor {
       maxAgeMs: this.config.maxEventAgeMs,
       maxMessageBytes: this.config.consumer.maxMessageBytes,
     };
-    const tokenDocs: TokenEventDocument[] = [];
-    const gpuDocs: GpuSampleDocument[] = [];
+    const tokens: Candidate<TokenUsageEvent>[] = [];
+    const gpus: Candidate<GpuSample>[] = [];
+    const metas: { ingestedAt?: Date }[] = [];
     const letters: DeadLetter[] = [];
-    const eventTimesMs: number[] = [];
 
     for (const message of batch.messages) {
       const decoded = decodeMessage(kind, message, options);
@@ -68,29 +85,68 @@ export class BatchProcessor {
         });
         continue;
       }
-      const meta = decoded.ingestedAt === undefined ? { storedAt } : { ingestedAt: decoded.ingestedAt, storedAt };
-      if (kind === 'tokens')
-        tokenDocs.push(tokenEventToDocument(decoded.event as Parameters<typeof tokenEventToDocument>[0], meta));
-      else gpuDocs.push(gpuSampleToDocument(decoded.event as Parameters<typeof gpuSampleToDocument>[0], meta));
-      eventTimesMs.push(Date.parse(decoded.event.time));
+      const offset = Number(message.offset);
+      if (kind === 'tokens') tokens.push({ offset, event: decoded.event as TokenUsageEvent });
+      else gpus.push({ offset, event: decoded.event as GpuSample });
+      metas.push(decoded.ingestedAt === undefined ? {} : { ingestedAt: decoded.ingestedAt });
       if (decoded.traceparent !== undefined) {
         this.logger.debug({ traceparent: decoded.traceparent, eventId: decoded.event.eventId }, 'event decoded');
       }
     }
 
-    const outcome =
-      kind === 'tokens'
-        ? await this.rawEvents.insertTokenEvents(tokenDocs)
-        : await this.rawEvents.insertGpuSamples(gpuDocs);
+    const lastOffset = Number(last.offset);
+    const meta = (i: number, offset: number) => ({ ...metas[i], storedAt, src: { p: batch.partition, o: offset } });
+    let inserted: InsertOutcome;
+    let rolledUp: number;
+    if (kind === 'tokens') {
+      inserted = await this.rawEvents.insertTokenEvents(
+        tokens.map((c, i) => tokenEventToDocument(c.event, meta(i, c.offset))),
+      );
+      const owned = await this.owned('tokens', batch.partition, tokens, inserted);
+      rolledUp = (await this.rollups.applyTokens(batch.partition, lastOffset, owned)).documents;
+    } else {
+      inserted = await this.rawEvents.insertGpuSamples(
+        gpus.map((c, i) => gpuSampleToDocument(c.event, meta(i, c.offset))),
+      );
+      const owned = await this.owned('gpu', batch.partition, gpus, inserted);
+      rolledUp = (await this.rollups.applyGpu(batch.partition, lastOffset, owned)).documents;
+    }
     await this.dlq.publish(letters);
 
     const labels = { topic: batch.topic };
     this.metrics.events.inc({ ...labels, outcome: 'consumed' }, batch.messages.length);
-    this.metrics.events.inc({ ...labels, outcome: 'stored' }, outcome.inserted);
-    this.metrics.events.inc({ ...labels, outcome: 'duplicate' }, outcome.duplicates);
+    this.metrics.events.inc({ ...labels, outcome: 'stored' }, inserted.inserted);
+    this.metrics.events.inc({ ...labels, outcome: 'duplicate' }, inserted.duplicates);
     this.metrics.events.inc({ ...labels, outcome: 'dead_lettered' }, letters.length);
     const storedMs = this.clock.nowMs();
-    for (const t of eventTimesMs) this.metrics.e2eLatency.observe(labels, Math.max(0, storedMs - t) / 1000);
-    return { stored: outcome.inserted, duplicates: outcome.duplicates, deadLettered: letters.length };
+    for (const c of kind === 'tokens' ? tokens : gpus) {
+      this.metrics.e2eLatency.observe(labels, Math.max(0, storedMs - Date.parse(c.event.time)) / 1000);
+    }
+    return { stored: inserted.inserted, duplicates: inserted.duplicates, deadLettered: letters.length, rolledUp };
   }
+
+  /**
+   * The candidates this batch owns: every inserted one, plus each duplicate whose stored
+   * document was written by this same message (partition and offset) — a replay.
+   */
+  private async owned<E extends { eventId: string }>(
+    kind: keyof typeof RAW_COLLECTIONS,
+    partition: number,
+    candidates: Candidate<E>[],
+    outcome: InsertOutcome,
+  ): Promise<OwnedEvent<E>[]> {
+    if (outcome.duplicateIndexes.length === 0) return candidates;
+    const duplicate = new Set(outcome.duplicateIndexes);
+    const sources = await this.rawEvents.sourcesOf(
+      kind,
+      outcome.duplicateIndexes.map((i) => candidates[i]?.event.eventId ?? ''),
+    );
+    return candidates.filter(
+      (c, i) => !duplicate.has(i) || isSameMessage(sources.get(c.event.eventId), partition, c.offset),
+    );
+  }
+}
+
+function isSameMessage(src: MessageSource | undefined, partition: number, offset: number): boolean {
+  return src !== undefined && src.p === partition && src.o === offset;
 }

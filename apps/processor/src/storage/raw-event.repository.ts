@@ -2,6 +2,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   type GpuSampleDocument,
+  type MessageSource,
   RAW_COLLECTIONS,
   RAW_INDEXES,
   type TokenEventDocument,
@@ -12,6 +13,8 @@ import { MongoBulkWriteError, type Collection, type Document, type WriteError } 
 export interface InsertOutcome {
   inserted: number;
   duplicates: number;
+  /** Indexes (into the documents given) that were not inserted because the _id exists. */
+  duplicateIndexes: number[];
 }
 
 @Injectable()
@@ -37,6 +40,17 @@ export class RawEventRepository implements OnModuleInit {
   insertGpuSamples(docs: GpuSampleDocument[]): Promise<InsertOutcome> {
     return insertIgnoringDuplicates(this.mongo.collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu), docs);
   }
+
+  /** The message that stored each of these events, for the replay ownership check. */
+  async sourcesOf(kind: keyof typeof RAW_COLLECTIONS, ids: string[]): Promise<Map<string, MessageSource | undefined>> {
+    const sources = new Map<string, MessageSource | undefined>();
+    if (ids.length === 0) return sources;
+    const docs = await this.mongo.findByIds<{ _id: string; src?: MessageSource }>(RAW_COLLECTIONS[kind], ids, {
+      src: 1,
+    });
+    for (const doc of docs) sources.set(doc._id, doc.src);
+    return sources;
+  }
 }
 
 /**
@@ -48,21 +62,25 @@ async function insertIgnoringDuplicates<T extends Document & { _id: string }>(
   collection: Collection<T>,
   docs: T[],
 ): Promise<InsertOutcome> {
-  if (docs.length === 0) return { inserted: 0, duplicates: 0 };
+  if (docs.length === 0) return { inserted: 0, duplicates: 0, duplicateIndexes: [] };
   try {
     // The driver's OptionalUnlessRequiredId<T> cannot be inferred through the generic T.
     const result = await collection.insertMany(docs as unknown as Parameters<Collection<T>['insertMany']>[0], {
       ordered: false,
     });
-    return { inserted: result.insertedCount, duplicates: 0 };
+    return { inserted: result.insertedCount, duplicates: 0, duplicateIndexes: [] };
   } catch (error) {
     if (error instanceof MongoBulkWriteError) {
       const writeErrors = ([] as WriteError[]).concat(error.writeErrors);
       if (writeErrors.length > 0 && writeErrors.every((w) => w.code === 11000)) {
-        return { inserted: docs.length - writeErrors.length, duplicates: writeErrors.length };
+        return {
+          inserted: docs.length - writeErrors.length,
+          duplicates: writeErrors.length,
+          duplicateIndexes: writeErrors.map((w) => w.index),
+        };
       }
     } else if (isDuplicateKeyError(error) && docs.length === 1) {
-      return { inserted: 0, duplicates: 1 };
+      return { inserted: 0, duplicates: 1, duplicateIndexes: [0] };
     }
     throw error;
   }

@@ -4,11 +4,19 @@ import type { GpuSample, TokenUsageEvent } from '../index';
 
 export const RAW_COLLECTIONS = { tokens: 'token_events', gpu: 'gpu_samples' } as const;
 
+/** The Kafka message that stored an event first: how a replay recognises its own insert. */
+export interface MessageSource {
+  p: number;
+  o: number;
+}
+
 interface StoredMeta {
   /** When the producer accepted the event (Kafka header `ingested-at`), if known. */
   ingestedAt?: Date;
   /** When the processor wrote it. */
   storedAt: Date;
+  /** Partition and offset of the message that stored it (docs/ARCHITECTURE.md, ownership). */
+  src?: MessageSource;
 }
 
 export type TokenEventDocument = Omit<TokenUsageEvent, 'eventId' | 'time'> & StoredMeta & { _id: string; time: Date };
@@ -45,17 +53,19 @@ export function gpuSampleToDocument(sample: GpuSample, meta: StoredMeta): GpuSam
 
 /** Back to the contract shape (what the API returns): storage metadata stays internal. */
 export function tokenDocumentToEvent(doc: TokenEventDocument): TokenUsageEvent {
-  const { _id, time, ingestedAt: _ingestedAt, storedAt: _storedAt, ...rest } = doc;
+  const { _id, time, ingestedAt: _ingestedAt, storedAt: _storedAt, src: _src, ...rest } = doc;
   return { eventId: _id, time: time.toISOString(), ...rest };
 }
 
 export function gpuDocumentToSample(doc: GpuSampleDocument): GpuSample {
-  const { _id, time, ingestedAt: _ingestedAt, storedAt: _storedAt, ...rest } = doc;
+  const { _id, time, ingestedAt: _ingestedAt, storedAt: _storedAt, src: _src, ...rest } = doc;
   return { eventId: _id, time: time.toISOString(), ...rest };
 }
 
 function withMeta(meta: StoredMeta): StoredMeta {
-  return meta.ingestedAt === undefined
-    ? { storedAt: meta.storedAt }
-    : { ingestedAt: meta.ingestedAt, storedAt: meta.storedAt };
+  return {
+    ...(meta.ingestedAt === undefined ? {} : { ingestedAt: meta.ingestedAt }),
+    storedAt: meta.storedAt,
+    ...(meta.src === undefined ? {} : { src: meta.src }),
+  };
 }

@@ -86,6 +86,17 @@ export interface RollupDelta {
   max: Record<string, number>;
 }
 
+/** The rollup documents an event contributes to, one per resolution. */
+export function tokenRollupIds(e: Pick<TokenUsageEvent, 'tenant' | 'model' | 'node' | 'time'>): string[] {
+  const timeMs = Date.parse(e.time);
+  return RESOLUTIONS.map((r) => tokenRollupId(r, e.tenant, e.model, e.node, bucketStartMs(timeMs, r)));
+}
+
+export function gpuRollupIds(s: Pick<GpuSample, 'node' | 'gpuIndex' | 'time'>): string[] {
+  const timeMs = Date.parse(s.time);
+  return RESOLUTIONS.map((r) => gpuRollupId(r, s.node, s.gpuIndex, bucketStartMs(timeMs, r)));
+}
+
 export function tokenRollupId(
   resolution: Resolution,
   tenant: string,
@@ -100,6 +111,11 @@ export function tokenRollupId(
 export function gpuRollupId(resolution: Resolution, node: string, gpuIndex: number, bucketMs: number): string {
   return JSON.stringify(['g', resolution, node, gpuIndex, bucketMs]);
 }
+
+/** Decides per rollup document whether an event contributes (the watermark check). */
+export type AcceptRollup = (rollupId: string) => boolean;
+
+const ACCEPT_ALL: AcceptRollup = () => true;
 
 function deltaFor(deltas: Map<string, RollupDelta>, id: string, identity: () => RollupDelta['identity']): RollupDelta {
   let delta = deltas.get(id);
@@ -127,12 +143,15 @@ function raise(target: Record<string, number>, field: string, value: number): vo
 export function accumulateTokenRollups(
   events: Iterable<TokenUsageEvent>,
   into = new Map<string, RollupDelta>(),
+  accept: AcceptRollup = ACCEPT_ALL,
 ): Map<string, RollupDelta> {
   for (const e of events) {
     const timeMs = Date.parse(e.time);
     for (const resolution of RESOLUTIONS) {
       const bucketMs = bucketStartMs(timeMs, resolution);
-      const d = deltaFor(into, tokenRollupId(resolution, e.tenant, e.model, e.node, bucketMs), () => ({
+      const id = tokenRollupId(resolution, e.tenant, e.model, e.node, bucketMs);
+      if (!accept(id)) continue;
+      const d = deltaFor(into, id, () => ({
         resolution,
         bucketStart: new Date(bucketMs),
         tenant: e.tenant,
@@ -165,12 +184,15 @@ export function accumulateTokenRollups(
 export function accumulateGpuRollups(
   samples: Iterable<GpuSample>,
   into = new Map<string, RollupDelta>(),
+  accept: AcceptRollup = ACCEPT_ALL,
 ): Map<string, RollupDelta> {
   for (const s of samples) {
     const timeMs = Date.parse(s.time);
     for (const resolution of RESOLUTIONS) {
       const bucketMs = bucketStartMs(timeMs, resolution);
-      const d = deltaFor(into, gpuRollupId(resolution, s.node, s.gpuIndex, bucketMs), () => ({
+      const id = gpuRollupId(resolution, s.node, s.gpuIndex, bucketMs);
+      if (!accept(id)) continue;
+      const d = deltaFor(into, id, () => ({
         resolution,
         bucketStart: new Date(bucketMs),
         node: s.node,

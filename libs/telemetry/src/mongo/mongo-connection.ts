@@ -2,9 +2,15 @@
 // selection, reconnects); repositories take raw driver collections from it because the
 // hot paths are bulk writes and lean reads, where Mongoose document casting costs ~30x.
 import { Logger } from '@nestjs/common';
-import type { Collection, Db, Document } from 'mongodb';
+import type { Collection, Db, Document, Filter } from 'mongodb';
 import mongoose from 'mongoose';
 import type { MongoSettings } from '../config/common';
+
+/** Which server answers: code paths differ only where FerretDB would scan whole tables. */
+export type MongoServerKind = 'mongodb' | 'ferretdb';
+
+/** Parallel point reads on FerretDB; enough to hide round trips, few enough for its pool. */
+const POINT_READ_CONCURRENCY = 16;
 
 export class MongoConnection {
   private static readonly logger = new Logger('MongoConnection');
@@ -12,6 +18,7 @@ export class MongoConnection {
   private constructor(
     private readonly connection: mongoose.Connection,
     readonly dbName: string,
+    readonly serverKind: MongoServerKind,
   ) {}
 
   static async open(settings: MongoSettings): Promise<MongoConnection> {
@@ -23,11 +30,18 @@ export class MongoConnection {
       bufferCommands: false,
       autoIndex: false,
       autoCreate: false,
+      // An optional field left undefined is omitted, never stored as null.
+      ignoreUndefined: true,
       appName: 'tokenmeter',
     });
     await connection.asPromise();
-    MongoConnection.logger.log({ db: settings.dbName }, 'connected to MongoDB');
-    return new MongoConnection(connection, settings.dbName);
+    const info = (await connection.db?.admin().command({ buildInfo: 1 })) ?? {};
+    const serverKind: MongoServerKind = typeof info.ferretdbVersion === 'string' ? 'ferretdb' : 'mongodb';
+    MongoConnection.logger.log(
+      { db: settings.dbName, server: serverKind, version: String(info.ferretdbVersion ?? info.version) },
+      'connected to MongoDB',
+    );
+    return new MongoConnection(connection, settings.dbName, serverKind);
   }
 
   private get db(): Db {
@@ -38,6 +52,32 @@ export class MongoConnection {
 
   collection<T extends Document>(name: string): Collection<T> {
     return this.db.collection<T>(name);
+  }
+
+  /**
+   * Documents by _id. FerretDB's SQLite backend pushes down only a filter that is exactly
+   * `{_id: value}`; `$in` would scan the whole collection, so there it reads point by point.
+   */
+  async findByIds<T extends Document & { _id: string }>(
+    name: string,
+    ids: readonly string[],
+    projection?: Document,
+  ): Promise<T[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const collection = this.collection<T>(name);
+    const options = projection === undefined ? {} : { projection };
+    if (this.serverKind === 'mongodb') {
+      return (await collection.find({ _id: { $in: unique } } as Filter<T>, options).toArray()) as T[];
+    }
+    const found: T[] = [];
+    for (let i = 0; i < unique.length; i += POINT_READ_CONCURRENCY) {
+      const docs = await Promise.all(
+        unique.slice(i, i + POINT_READ_CONCURRENCY).map((id) => collection.findOne({ _id: id } as Filter<T>, options)),
+      );
+      for (const doc of docs) if (doc !== null) found.push(doc as T);
+    }
+    return found;
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,184 @@
+// Rollup storage with per-partition offset watermarks (docs/ARCHITECTURE.md):
+// each document carries `wm.p<partition>`, the last offset whose events it includes, and
+// every change to it is one single-document update that adds the batch's contributions
+// AND moves the watermark, conditioned on the watermark it was computed from. A replayed
+// message at or below the watermark is skipped for that document; a conflicting writer
+// (a zombie consumer after a rebalance) makes the condition fail and the batch is retried.
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
+import {
+  accumulateGpuRollups,
+  accumulateTokenRollups,
+  gpuRollupIds,
+  ROLLUP_COLLECTIONS,
+  ROLLUP_INDEXES,
+  type RollupDelta,
+  tokenRollupIds,
+  watermarkField,
+} from '@tokenmeter/contracts/storage';
+import { MongoConnection } from '@tokenmeter/telemetry';
+import { type AnyBulkWriteOperation, type Collection, type Document, Double, Long, MongoBulkWriteError } from 'mongodb';
+
+export type RollupKind = keyof typeof ROLLUP_COLLECTIONS;
+
+/** An event to roll up, with the offset of the message that stored it. */
+export interface OwnedEvent<E> {
+  offset: number;
+  event: E;
+}
+
+export interface RollupOutcome {
+  /** Documents updated or created. */
+  documents: number;
+  /** (event, document) contributions skipped because the watermark already covered them. */
+  skipped: number;
+}
+
+/** The watermark condition failed: another writer moved it. The batch must be retried. */
+export class RollupConflictError extends Error {
+  constructor(detail: string) {
+    super(`rollup watermark conflict: ${detail}`);
+    this.name = 'RollupConflictError';
+  }
+}
+
+/**
+ * FerretDB 1.24 (SQLite) keeps the cursor of every matched statement of an `update` command
+ * open until the command ends; at about 100 statements that match existing documents its
+ * connection pool runs dry and the command never returns. Commands of 50 stay clear of it
+ * (scripts/dev/README.md, FerretDB deviations).
+ */
+const UPDATES_PER_COMMAND = 50;
+
+interface WatermarkDoc extends Document {
+  _id: string;
+  wm?: Record<string, number>;
+}
+
+@Injectable()
+export class RollupRepository implements OnModuleInit {
+  private readonly logger = new Logger(RollupRepository.name);
+
+  /**
+   * Conditional (compare-and-set) writes: on where the server evaluates them atomically.
+   * Tests switch them on against FerretDB to exercise that path too.
+   */
+  conditionalWrites: boolean;
+
+  constructor(private readonly mongo: MongoConnection) {
+    this.conditionalWrites = mongo.serverKind === 'mongodb';
+  }
+
+  async onModuleInit(): Promise<void> {
+    for (const kind of ['tokens', 'gpu'] as const) {
+      const collection = this.mongo.collection(ROLLUP_COLLECTIONS[kind]);
+      for (const index of ROLLUP_INDEXES[kind]) {
+        await collection.createIndex(index.keys, { name: index.name });
+      }
+    }
+    this.logger.log('rollup collection indexes ensured');
+  }
+
+  applyTokens(
+    partition: number,
+    batchLastOffset: number,
+    events: OwnedEvent<TokenUsageEvent>[],
+  ): Promise<RollupOutcome> {
+    return this.apply('tokens', partition, batchLastOffset, events, tokenRollupIds, (e, into, accept) =>
+      accumulateTokenRollups([e], into, accept),
+    );
+  }
+
+  applyGpu(partition: number, batchLastOffset: number, events: OwnedEvent<GpuSample>[]): Promise<RollupOutcome> {
+    return this.apply('gpu', partition, batchLastOffset, events, gpuRollupIds, (e, into, accept) =>
+      accumulateGpuRollups([e], into, accept),
+    );
+  }
+
+  private async apply<E>(
+    kind: RollupKind,
+    partition: number,
+    batchLastOffset: number,
+    events: OwnedEvent<E>[],
+    idsOf: (e: E) => string[],
+    accumulate: (e: E, into: Map<string, RollupDelta>, accept: (id: string) => boolean) => void,
+  ): Promise<RollupOutcome> {
+    if (events.length === 0) return { documents: 0, skipped: 0 };
+    const collection = this.mongo.collection<WatermarkDoc>(ROLLUP_COLLECTIONS[kind]);
+    const field = watermarkField(partition);
+    const ids = [...new Set(events.flatMap((e) => idsOf(e.event)))];
+
+    const current = new Map<string, number>();
+    for (const doc of await this.mongo.findByIds<WatermarkDoc>(ROLLUP_COLLECTIONS[kind], ids, { [`wm.${field}`]: 1 })) {
+      const wm = doc.wm?.[field];
+      if (typeof wm === 'number') current.set(doc._id, wm);
+    }
+
+    const deltas = new Map<string, RollupDelta>();
+    let skipped = 0;
+    for (const { offset, event } of events) {
+      accumulate(event, deltas, (id) => {
+        const wm = current.get(id);
+        if (wm !== undefined && offset <= wm) {
+          skipped += 1;
+          return false;
+        }
+        return true;
+      });
+    }
+    if (deltas.size === 0) return { documents: 0, skipped };
+
+    const ops: AnyBulkWriteOperation<WatermarkDoc>[] = [...deltas.values()].map((d) => {
+      const wm = current.get(d._id);
+      const inc: Record<string, Long | Double> = {};
+      for (const [k, v] of Object.entries(d.counts)) inc[k] = Long.fromNumber(v);
+      for (const [k, v] of Object.entries(d.sums)) inc[k] = new Double(v);
+      const update: Document = {
+        $setOnInsert: d.identity,
+        $inc: inc,
+        $set: { [`wm.${field}`]: batchLastOffset },
+      };
+      if (Object.keys(d.min).length > 0) update.$min = d.min;
+      if (Object.keys(d.max).length > 0) update.$max = d.max;
+      return { updateOne: { ...this.target(d._id, field, wm), update } };
+    });
+
+    for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
+      await this.write(collection, ops.slice(i, i + UPDATES_PER_COMMAND));
+    }
+    return { documents: ops.length, skipped };
+  }
+
+  /**
+   * MongoDB: the update is conditioned on the watermark it was computed from, so a zombie
+   * writer (a consumer that lost the partition mid-batch) fails instead of adding twice.
+   * FerretDB: only `{_id}` filters avoid a full table scan (and it applies updates without
+   * a lock anyway), so exclusion rests on one writer per partition (docs/ARCHITECTURE.md).
+   */
+  private target(id: string, field: string, wm: number | undefined): { filter: Document; upsert: boolean } {
+    if (!this.conditionalWrites) return { filter: { _id: id }, upsert: true };
+    return wm === undefined
+      ? { filter: { _id: id, [`wm.${field}`]: { $exists: false } }, upsert: true }
+      : { filter: { _id: id, [`wm.${field}`]: wm }, upsert: false };
+  }
+
+  private async write(collection: Collection<WatermarkDoc>, ops: AnyBulkWriteOperation<WatermarkDoc>[]): Promise<void> {
+    try {
+      const result = await collection.bulkWrite(ops, { ordered: false });
+      const applied = result.matchedCount + result.upsertedCount;
+      if (applied !== ops.length) {
+        throw new RollupConflictError(
+          `${ops.length - applied} of ${ops.length} documents changed since they were read`,
+        );
+      }
+    } catch (error) {
+      if (
+        error instanceof MongoBulkWriteError &&
+        ([] as { code: number }[]).concat(error.writeErrors).every((w) => w.code === 11000)
+      ) {
+        throw new RollupConflictError('a document was created concurrently');
+      }
+      throw error;
+    }
+  }
+}
