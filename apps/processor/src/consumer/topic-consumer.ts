@@ -88,7 +88,16 @@ export class TopicConsumer {
           { partition: batch.partition, firstOffset: batch.firstOffset(), attempt, backoffMs, err: this.lastError },
           'batch not stored; retrying, nothing committed',
         );
-        await payload.heartbeat().catch(() => undefined);
+        // A failed heartbeat means the group is rebalancing: this member may lose the
+        // partition, so it stops retrying (and writing) and leaves the batch uncommitted.
+        const stillMember = await payload.heartbeat().then(
+          () => true,
+          () => false,
+        );
+        if (!stillMember) {
+          this.logger.warn({ partition: batch.partition }, 'rebalance during retries; batch left uncommitted');
+          return;
+        }
         await this.sleep(backoffMs);
       }
     }
