@@ -7,6 +7,7 @@ import { DlqPublisher } from './dlq/dlq-publisher';
 import { BatchProcessor } from './pipeline/batch-processor';
 import { ProcessorMetrics } from './pipeline/processor-metrics';
 import { RawEventRepository } from './storage/raw-event.repository';
+import { RetentionService } from './storage/retention.service';
 import { RollupRepository } from './storage/rollup.repository';
 
 @Module({})
@@ -27,6 +28,7 @@ export class ProcessorAppModule {
         ProcessorMetrics,
         RawEventRepository,
         RollupRepository,
+        RetentionService,
         DlqPublisher,
         BatchProcessor,
         ConsumerService,

@@ -49,6 +49,14 @@ export const processorEnv = {
     min: 1,
     max: 3_650,
   }),
+  ROLLUP_1M_RETENTION_DAYS: env.int({ description: '1-minute rollup retention', default: 30, min: 1, max: 3_650 }),
+  ROLLUP_1H_RETENTION_DAYS: env.int({ description: '1-hour rollup retention', default: 400, min: 1, max: 36_500 }),
+  RETENTION_INTERVAL_S: env.int({
+    description: 'seconds between retention runs; 0 turns retention off',
+    default: 3_600,
+    min: 0,
+    max: 86_400,
+  }),
 };
 
 export class ProcessorConfig {
@@ -64,6 +72,7 @@ export class ProcessorConfig {
       retryMaxBackoffMs: number;
     },
     readonly maxEventAgeMs: number,
+    readonly retention: { rawMs: number; rollup1mMs: number; rollup1hMs: number; intervalMs: number },
     readonly logLevel: string,
     readonly shutdownTimeoutMs: number,
   ) {}
@@ -82,6 +91,12 @@ export class ProcessorConfig {
         retryMaxBackoffMs: e.PROCESSOR_RETRY_MAX_BACKOFF_MS,
       },
       e.RAW_RETENTION_DAYS * 86_400_000,
+      {
+        rawMs: e.RAW_RETENTION_DAYS * 86_400_000,
+        rollup1mMs: e.ROLLUP_1M_RETENTION_DAYS * 86_400_000,
+        rollup1hMs: e.ROLLUP_1H_RETENTION_DAYS * 86_400_000,
+        intervalMs: e.RETENTION_INTERVAL_S * 1_000,
+      },
       e.LOG_LEVEL,
       e.SHUTDOWN_TIMEOUT_MS,
     );

@@ -43,6 +43,12 @@ export class ConsumerService implements OnApplicationBootstrap, OnModuleDestroy 
           this.metrics.batchSize.observe({ topic }, batch.messages.length);
           await this.processor.process(kind, { topic, partition: batch.partition, messages: batch.messages });
           end();
+          // Lag after this batch: messages in the partition beyond the last one handled.
+          const last = batch.messages[batch.messages.length - 1];
+          if (last !== undefined) {
+            const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
+            this.metrics.consumerLag.set({ topic, partition: String(batch.partition) }, Math.max(0, lag));
+          }
         },
         () => this.metrics.writeFailures.inc({ topic }),
       );

@@ -1,6 +1,6 @@
 // The processor's own metrics (SPEC §8); names and labels are documented in docs/OBSERVABILITY.md.
 import { Injectable } from '@nestjs/common';
-import { counter, histogram } from '@tokenmeter/telemetry';
+import { counter, gauge, histogram } from '@tokenmeter/telemetry';
 
 @Injectable()
 export class ProcessorMetrics {
@@ -26,6 +26,16 @@ export class ProcessorMetrics {
     help: 'Event time to stored time, in seconds',
     labelNames: ['topic'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  });
+  readonly consumerLag = gauge({
+    name: 'tokenmeter_processor_consumer_lag_messages',
+    help: 'Messages in a partition after the last one this processor handled (high watermark − 1 − offset)',
+    labelNames: ['topic', 'partition'] as const,
+  });
+  readonly retentionDeleted = counter({
+    name: 'tokenmeter_processor_retention_deleted_total',
+    help: 'Documents deleted by retention, by collection',
+    labelNames: ['collection'] as const,
   });
   readonly writeFailures = counter({
     name: 'tokenmeter_processor_write_failures_total',

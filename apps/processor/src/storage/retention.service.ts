@@ -1,0 +1,83 @@
+// Retention without TTL indexes (SPEC §6; FerretDB has none): a periodic deleteMany per
+// collection of everything older than its retention. Runs in every processor instance;
+// deletes are idempotent, so overlapping runs only repeat work.
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { RAW_COLLECTIONS, ROLLUP_COLLECTIONS, type Resolution } from '@tokenmeter/contracts/storage';
+import { Clock, MongoConnection } from '@tokenmeter/telemetry';
+import { ProcessorConfig } from '../config';
+import { ProcessorMetrics } from '../pipeline/processor-metrics';
+
+export interface RetentionPlan {
+  collection: string;
+  field: string;
+  /** Extra equality filter (the rollup resolution). */
+  where: Record<string, string>;
+  keepMs: number;
+}
+
+export function retentionPlan(config: ProcessorConfig['retention']): RetentionPlan[] {
+  const rollup = (resolution: Resolution, keepMs: number): RetentionPlan[] =>
+    Object.values(ROLLUP_COLLECTIONS).map((collection) => ({
+      collection,
+      field: 'bucketStart',
+      where: { resolution },
+      keepMs,
+    }));
+  return [
+    ...Object.values(RAW_COLLECTIONS).map((collection) => ({
+      collection,
+      field: 'time',
+      where: {},
+      keepMs: config.rawMs,
+    })),
+    ...rollup('1m', config.rollup1mMs),
+    ...rollup('1h', config.rollup1hMs),
+  ];
+}
+
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RetentionService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: ProcessorConfig,
+    private readonly mongo: MongoConnection,
+    private readonly clock: Clock,
+    private readonly metrics: ProcessorMetrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.retention.intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      this.running ??= this.runOnce()
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.warn({ err: String(error) }, 'retention run failed; next run retries'))
+        .finally(() => {
+          this.running = undefined;
+        });
+    }, this.config.retention.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Deletes everything past retention; returns the number deleted per collection. */
+  async runOnce(): Promise<Record<string, number>> {
+    const nowMs = this.clock.nowMs();
+    const deleted: Record<string, number> = {};
+    for (const plan of retentionPlan(this.config.retention)) {
+      const result = await this.mongo
+        .collection(plan.collection)
+        .deleteMany({ ...plan.where, [plan.field]: { $lt: new Date(nowMs - plan.keepMs) } });
+      deleted[plan.collection] = (deleted[plan.collection] ?? 0) + result.deletedCount;
+      this.metrics.retentionDeleted.inc({ collection: plan.collection }, result.deletedCount);
+    }
+    this.logger.log({ deleted }, 'retention run done');
+    return deleted;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.running;
+  }
+}
