@@ -1,7 +1,8 @@
 // Retention on the real database (no TTL indexes): each collection loses exactly what is
 // older than its own retention, and a second run deletes nothing more.
 import { RAW_COLLECTIONS, ROLLUP_COLLECTIONS } from '@tokenmeter/contracts/storage';
-import { Clock, MongoConnection } from '@tokenmeter/telemetry';
+import { MongoConnection } from '@tokenmeter/telemetry';
+import { FixedClock } from '@tokenmeter/telemetry/testing';
 import { ProcessorConfig } from '../../apps/processor/src/config';
 import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';
 import { RetentionService } from '../../apps/processor/src/storage/retention.service';
@@ -12,12 +13,6 @@ const { kafkaBrokers, mongoUrl } = serverEnv();
 const dbName = `tm_int_retention_${runId()}`;
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-25T12:00:00Z');
-
-class FixedClock extends Clock {
-  override nowMs(): number {
-    return NOW;
-  }
-}
 
 let mongo: MongoConnection;
 
@@ -48,7 +43,7 @@ it('deletes raw events after 7 days, 1m rollups after 30 and 1h rollups after 40
       );
   }
   const config = ProcessorConfig.fromEnv({ KAFKA_BROKERS: kafkaBrokers, MONGO_URL: mongoUrl, MONGO_DB: dbName });
-  const service = new RetentionService(config, mongo, new FixedClock(), new ProcessorMetrics());
+  const service = new RetentionService(config, mongo, new FixedClock(NOW), new ProcessorMetrics());
 
   const deleted = await service.runOnce();
   expect(deleted).toEqual({ token_events: 5, gpu_samples: 5, token_rollups: 3 + 1, gpu_rollups: 3 + 1 });

@@ -1,7 +1,7 @@
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import type { GpuSampleDocument, MessageSource, TokenEventDocument } from '@tokenmeter/contracts/storage';
 import { buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { Clock } from '@tokenmeter/telemetry';
+import { FixedClock } from '@tokenmeter/telemetry/testing';
 import type { KafkaMessage } from 'kafkajs';
 import { ProcessorConfig } from '../config';
 import type { DeadLetter, DlqPublisher } from '../dlq/dlq-publisher';
@@ -12,12 +12,6 @@ import { DeadLetterReason } from './decode';
 import { ProcessorMetrics } from './processor-metrics';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
-
-class FixedClock extends Clock {
-  override nowMs(): number {
-    return NOW;
-  }
-}
 
 /** In-memory stand-in with the repository's contract: `_id` unique, first writer's src kept. */
 class FakeRawEvents {
@@ -92,7 +86,7 @@ function setup() {
     raw as unknown as RawEventRepository,
     rollups as unknown as RollupRepository,
     dlq as unknown as DlqPublisher,
-    new FixedClock(),
+    new FixedClock(NOW),
     new ProcessorMetrics(),
   );
   return { processor, raw, rollups, dlq };

@@ -1,15 +1,5 @@
-import { ProblemException } from '@tokenmeter/telemetry';
+import { problemOf } from '@tokenmeter/telemetry/testing';
 import { parseIngestBody } from './ingest-body';
-
-function problemOf(fn: () => unknown): ProblemException {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProblemException) return error;
-    throw error;
-  }
-  throw new Error('expected a ProblemException');
-}
 
 describe('parseIngestBody', () => {
   it('takes one object, an array, or NDJSON', () => {

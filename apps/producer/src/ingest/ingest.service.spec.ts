@@ -1,18 +1,12 @@
 import { HEADERS, tokenSeriesKey } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { Clock, ProblemException } from '@tokenmeter/telemetry';
+import { FixedClock, problemOfAsync } from '@tokenmeter/telemetry/testing';
 import { ProducerConfig } from '../config';
 import { type EventPublisher, type OutgoingMessage, PublishError } from '../kafka/event-publisher';
 import { IngestService } from './ingest.service';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-
-class FixedClock extends Clock {
-  override nowMs(): number {
-    return NOW;
-  }
-}
 
 class FakePublisher {
   readonly sent: { topic: string; messages: OutgoingMessage[] }[] = [];
@@ -28,18 +22,8 @@ class FakePublisher {
 function setup() {
   const config = ProducerConfig.fromEnv({ KAFKA_BROKERS: '127.0.0.1:9092', PRODUCER_RETRY_AFTER_S: '7' });
   const publisher = new FakePublisher();
-  const service = new IngestService(config, publisher as unknown as EventPublisher, new FixedClock());
+  const service = new IngestService(config, publisher as unknown as EventPublisher, new FixedClock(NOW));
   return { service, publisher };
-}
-
-async function problemOf(promise: Promise<unknown>): Promise<ProblemException> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ProblemException) return error;
-    throw error;
-  }
-  throw new Error('expected a ProblemException');
 }
 
 describe('IngestService', () => {
@@ -74,7 +58,7 @@ describe('IngestService', () => {
 
   it('answers 400 naming every error when nothing is valid, and publishes nothing', async () => {
     const { service, publisher } = setup();
-    const problem = await problemOf(
+    const problem = await problemOfAsync(
       service.ingest(
         'gpu',
         [{ ok: true, value: { ...buildGpuSample({}, { nowMs: NOW }), powerW: -1, extra: 1 } }],
@@ -89,7 +73,7 @@ describe('IngestService', () => {
   it('answers 503 with Retry-After when Kafka cannot take the events', async () => {
     const { service, publisher } = setup();
     publisher.failWith = new PublishError('broker down');
-    const problem = await problemOf(
+    const problem = await problemOfAsync(
       service.ingest('gpu', [{ ok: true, value: buildGpuSample({}, { nowMs: NOW }) }], TRACE),
     );
     expect(problem.httpStatus).toBe(503);

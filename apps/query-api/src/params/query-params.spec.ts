@@ -1,4 +1,4 @@
-import { ProblemException } from '@tokenmeter/telemetry';
+import { problemOf } from '@tokenmeter/telemetry/testing';
 import { decodeCursor, encodeCursor } from '../events/cursor';
 import { parseParams, resolveRange } from './query-params';
 
@@ -9,16 +9,6 @@ const SPECS = {
   limit: { kind: 'int', min: 1, max: 1_000 },
   cursor: { kind: 'cursor' },
 } as const;
-
-function problemOf(fn: () => unknown): ProblemException {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProblemException) return error;
-    throw error;
-  }
-  throw new Error('expected a ProblemException');
-}
 
 describe('parseParams', () => {
   it('parses declared parameters', () => {

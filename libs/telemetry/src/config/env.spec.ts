@@ -1,3 +1,4 @@
+import { thrownBy } from '../testing';
 import { ConfigValidationError, env, readEnv, secretValues } from './env';
 import { httpEnv, kafkaEnv, kafkaSettings, mongoEnv, mongoSettings } from './common';
 
@@ -6,16 +7,6 @@ const spec = {
   ...kafkaEnv,
   ...mongoEnv,
 };
-
-function errorOf(fn: () => unknown): ConfigValidationError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigValidationError');
-}
 
 describe('readEnv', () => {
   it('applies defaults and parses types', () => {
@@ -32,7 +23,7 @@ describe('readEnv', () => {
 
   it('names every bad variable in one error and never echoes a value', () => {
     const secret = 'mongodb://user:hunter2@db:27017';
-    const error = errorOf(() =>
+    const error = thrownBy(ConfigValidationError, () =>
       readEnv(spec, {
         HTTP_PORT: '70000',
         KAFKA_BROKERS: 'no-port',
@@ -53,7 +44,7 @@ describe('readEnv', () => {
   });
 
   it('reports a missing required variable', () => {
-    const error = errorOf(() => readEnv(spec, {}));
+    const error = thrownBy(ConfigValidationError, () => readEnv(spec, {}));
     expect(error.problems).toEqual([
       expect.stringMatching(/^KAFKA_BROKERS is required but not set/),
       expect.stringMatching(/^MONGO_URL is required but not set/),
@@ -75,6 +66,6 @@ describe('readEnv', () => {
       N: env.int({ description: 'n', min: 1, max: 3 }),
     };
     expect(readEnv(s, { LEVEL: 'b', N: '3' })).toEqual({ LEVEL: 'b', N: 3 });
-    expect(errorOf(() => readEnv(s, { LEVEL: 'c', N: '0' })).problems).toHaveLength(2);
+    expect(thrownBy(ConfigValidationError, () => readEnv(s, { LEVEL: 'c', N: '0' })).problems).toHaveLength(2);
   });
 });
