@@ -165,7 +165,10 @@ export class FaultRun {
   summary(line: string): void {
     const text = `[fault ${this.scenario}] ${line}`;
     process.stdout.write(`${text}\n`);
-    appendFileSync(path.join(ROOT, '.local', 'test-logs', 'fault-summary.log'), `${new Date().toISOString()} ${text}\n`);
+    appendFileSync(
+      path.join(ROOT, '.local', 'test-logs', 'fault-summary.log'),
+      `${new Date().toISOString()} ${text}\n`,
+    );
   }
 
   /** Writes `lines` to a file in the scenario's log folder and returns its path. */
