@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { DLQ_HEADERS, type GpuSample, type TokenUsageEvent } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
+import { hashApiKey } from '@tokenmeter/telemetry';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { serverEnv, runId } from '../support/env';
@@ -33,6 +34,9 @@ const kafka = new Kafka({ clientId: `e2e-${id}`, brokers: kafkaBrokers.split(','
 let services: RunningService[] = [];
 let producerUrl = '';
 let queryUrl = '';
+let securedUrl = '';
+const TENANT_KEY = `tm_e2e_${randomUUID()}`;
+const ADMIN_KEY = `tm_e2e_${randomUUID()}`;
 
 function mediaType(res: Response): string {
   return (res.headers.get('content-type') ?? '').split(';')[0] ?? '';
@@ -73,9 +77,17 @@ beforeAll(async () => {
   const processor = await startService('processor', ports.processor, env, logDir);
   const queryApi = await startService('query-api', ports.queryApi, env, logDir);
   const producer = await startService('producer', ports.producer, env, logDir);
-  services = [producer, processor, queryApi];
+  // A second query API with API keys: one scoped to tenant-1, one for every tenant.
+  const secured = await startService(
+    'query-api',
+    ports.queryApi + 5,
+    { ...env, API_KEYS: `sha256:${hashApiKey(TENANT_KEY)}=tenant-1; sha256:${hashApiKey(ADMIN_KEY)}=*` },
+    path.join(logDir, 'secured'),
+  );
+  services = [producer, processor, queryApi, secured];
   producerUrl = producer.baseUrl;
   queryUrl = queryApi.baseUrl;
+  securedUrl = secured.baseUrl;
 });
 
 afterAll(async () => {
@@ -334,8 +346,52 @@ describe('pipeline', () => {
     }
   });
 
+  it('requires an API key where keys are configured and keeps each key to its tenants', async () => {
+    const get = (pathname: string, key?: string) =>
+      fetch(`${securedUrl}${pathname}`, key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
+    const range = `from=${encodeURIComponent(new Date(startMs - 120_000).toISOString())}&to=${encodeURIComponent(new Date(startMs + 120_000).toISOString())}`;
+
+    const anonymous = await get(`/v1/events/tokens?${range}`);
+    expect([anonymous.status, mediaType(anonymous), anonymous.headers.get('www-authenticate')]).toEqual([
+      401,
+      'application/problem+json',
+      'Bearer realm="tokenmeter"',
+    ]);
+    expect((await get(`/v1/events/tokens?${range}`, `${TENANT_KEY}x`)).status).toBe(401);
+    expect((await get('/health/ready')).status).toBe(200);
+    expect((await get('/metrics')).status).toBe(200);
+
+    // The scoped key sees exactly tenant-1's events, through listing and lookup.
+    const scoped: TokenUsageEvent[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(
+        `/v1/events/tokens?${range}&limit=1000${cursor === null ? '' : `&cursor=${cursor}`}`,
+        TENANT_KEY,
+      );
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { items: TokenUsageEvent[]; nextCursor: string | null };
+      scoped.push(...body.items);
+      cursor = body.nextCursor;
+    } while (cursor !== null);
+    const expected = tokens
+      .filter((t) => t.tenant === 'tenant-1')
+      .map((t) => t.eventId)
+      .sort();
+    expect(scoped.map((t) => t.eventId).sort()).toEqual(expected);
+    expect((await get(`/v1/events/tokens?${range}&tenant=tenant-0`, TENANT_KEY)).status).toBe(403);
+    const other = tokens.find((t) => t.tenant === 'tenant-0');
+    expect((await get(`/v1/events/tokens/${other?.eventId}`, TENANT_KEY)).status).toBe(404);
+    expect((await get(`/v1/events/tokens/${other?.eventId}`, ADMIN_KEY)).status).toBe(200);
+    // GPU samples in this dataset carry no tenant: shared fleet data is for all-tenant keys.
+    const gpuScoped = (await (await get(`/v1/events/gpus?${range}`, TENANT_KEY)).json()) as { items: unknown[] };
+    expect(gpuScoped.items).toEqual([]);
+    const gpuAdmin = (await (await get(`/v1/events/gpus?${range}&limit=5`, ADMIN_KEY)).json()) as { items: unknown[] };
+    expect(gpuAdmin.items).toHaveLength(5);
+  });
+
   it('shuts every service down gracefully on SIGTERM', async () => {
     const codes = await Promise.all(services.map((s) => stopService(s)));
-    expect(codes).toEqual([0, 0, 0]);
+    expect(codes).toEqual([0, 0, 0, 0]);
   });
 });

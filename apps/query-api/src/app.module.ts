@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { createLoggingModule, HealthModule, MongoModule } from '@tokenmeter/telemetry';
+import { ApiKeyGuard, ApiKeys, createLoggingModule, HealthModule, MongoModule } from '@tokenmeter/telemetry';
 import { QueryApiConfig } from './config';
 import { EventsModule } from './events/events.module';
 
@@ -17,7 +18,11 @@ export class QueryApiAppModule {
         MongoModule.forRoot(config.mongo),
         EventsModule,
       ],
-      providers: [{ provide: QueryApiConfig, useValue: config }],
+      providers: [
+        { provide: QueryApiConfig, useValue: config },
+        { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+      ],
       exports: [QueryApiConfig],
     };
   }

@@ -1,5 +1,7 @@
 // The query API's configuration, read and validated once at boot.
 import {
+  type ApiKeyEntry,
+  authEnv,
   env,
   type EnvSource,
   httpEnv,
@@ -14,6 +16,7 @@ export const queryApiEnv = {
   ...httpEnv(3000),
   ...mongoEnv,
   ...logEnv,
+  ...authEnv,
   QUERY_DEFAULT_LIMIT: env.int({
     description: 'page size of event listings when `limit` is absent',
     default: 100,
@@ -35,6 +38,7 @@ export class QueryApiConfig {
     readonly query: { defaultLimit: number; maxLimit: number; defaultRangeMs: number },
     readonly logLevel: string,
     readonly shutdownTimeoutMs: number,
+    readonly apiKeys: readonly ApiKeyEntry[],
   ) {}
 
   static fromEnv(source: EnvSource): QueryApiConfig {
@@ -45,6 +49,7 @@ export class QueryApiConfig {
       { defaultLimit: e.QUERY_DEFAULT_LIMIT, maxLimit: 1_000, defaultRangeMs: e.QUERY_DEFAULT_RANGE_HOURS * 3_600_000 },
       e.LOG_LEVEL,
       e.SHUTDOWN_TIMEOUT_MS,
+      e.API_KEYS,
     );
   }
 }

@@ -13,3 +13,5 @@ export * from './mongo/mongo-connection';
 export * from './mongo/mongo.module';
 export * from './shutdown/shutdown';
 export * from './clock';
+export * from './auth/api-keys';
+export * from './auth/api-key.guard';

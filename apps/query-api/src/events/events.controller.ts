@@ -2,7 +2,14 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { type GpuSample, type TokenUsageEvent } from '@tokenmeter/contracts';
 import { gpuDocumentToSample, tokenDocumentToEvent } from '@tokenmeter/contracts/storage';
-import { Clock, ProblemException } from '@tokenmeter/telemetry';
+import {
+  Clock,
+  CurrentPrincipal,
+  forbiddenTenant,
+  mayAccessTenant,
+  type Principal,
+  ProblemException,
+} from '@tokenmeter/telemetry';
 import { QueryApiConfig } from '../config';
 import { parseParams, resolveRange, invalidParams } from '../params/query-params';
 import { RawEventReader } from '../storage/raw-event.reader';
@@ -39,41 +46,52 @@ export class EventsController {
   ) {}
 
   @Get('tokens')
-  async listTokens(@Query() query: unknown): Promise<Page<TokenUsageEvent>> {
+  async listTokens(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<Page<TokenUsageEvent>> {
     const p = parseParams(query, TOKEN_PARAMS);
+    if (p.tenant !== undefined && !mayAccessTenant(principal, p.tenant)) throw forbiddenTenant(p.tenant);
     const equals: Record<string, string> = {};
     if (p.model !== undefined) equals.model = p.model;
     if (p.tenant !== undefined) equals.tenant = p.tenant;
     if (p.node !== undefined) equals.node = p.node;
-    const page = this.pageQuery(p, equals);
+    const page = this.pageQuery(p, equals, p.tenant === undefined ? principal : undefined);
     const docs = await this.reader.tokenPage({ ...page, limit: page.limit + 1 });
     return this.toPage(docs, page.limit, tokenDocumentToEvent);
   }
 
   @Get('gpus')
-  async listGpus(@Query() query: unknown): Promise<Page<GpuSample>> {
+  async listGpus(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<Page<GpuSample>> {
     const p = parseParams(query, GPU_PARAMS);
     const equals: Record<string, string | number> = {};
     if (p.node !== undefined) equals.node = p.node;
     if (p.gpuIndex !== undefined) equals.gpuIndex = p.gpuIndex;
-    const page = this.pageQuery(p, equals);
+    // GPU samples carry a tenant only when a GPU is dedicated to one; a tenant-scoped key
+    // sees those, and only an all-tenant key sees the shared fleet.
+    const page = this.pageQuery(p, equals, principal);
     const docs = await this.reader.gpuPage({ ...page, limit: page.limit + 1 });
     return this.toPage(docs, page.limit, gpuDocumentToSample);
   }
 
   @Get('tokens/:eventId')
-  async getToken(@Param('eventId') eventId: string, @Query() query: unknown): Promise<TokenUsageEvent> {
+  async getToken(
+    @Param('eventId') eventId: string,
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<TokenUsageEvent> {
     parseParams(query, {});
     if (!EVENT_ID.test(eventId))
       throw invalidParams([{ name: 'eventId', message: 'must be 1-128 chars of A-Z a-z 0-9 . _ : -' }]);
     const doc = await this.reader.tokenById(eventId);
-    if (doc === null) throw new ProblemException(404, `No token usage event with eventId ${eventId}.`);
+    // Another tenant's event is answered like a missing one: its existence is not revealed.
+    if (doc === null || !mayAccessTenant(principal, doc.tenant)) {
+      throw new ProblemException(404, `No token usage event with eventId ${eventId}.`);
+    }
     return tokenDocumentToEvent(doc);
   }
 
   private pageQuery(
     p: { from?: number; to?: number; limit?: number; cursor?: string },
     equals: Record<string, string | number>,
+    scope?: Principal,
   ) {
     const { fromMs, toMs } = resolveRange(p, this.clock.nowMs(), this.config.query.defaultRangeMs);
     return {
@@ -81,6 +99,7 @@ export class EventsController {
       toMs,
       equals,
       limit: p.limit ?? this.config.query.defaultLimit,
+      ...(scope?.tenants == null ? {} : { tenantIn: [...scope.tenants] }),
       ...(p.cursor === undefined ? {} : { after: decodeCursor(p.cursor) }),
     };
   }

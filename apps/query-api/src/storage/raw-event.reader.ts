@@ -10,6 +10,8 @@ export interface EventPageQuery {
   toMs: number;
   /** Equality filters on indexed fields; values are plain strings or numbers, never operators. */
   equals: Record<string, string | number>;
+  /** Tenant scope of the API key: only these tenants' documents (undefined = all). */
+  tenantIn?: readonly string[];
   after?: CursorPosition;
   limit: number;
 }
@@ -38,6 +40,7 @@ export class RawEventReader {
       { time: { $gte: new Date(q.fromMs), $lt: new Date(q.toMs) } },
       q.equals,
     ];
+    if (q.tenantIn !== undefined) clauses.push({ tenant: { $in: [...q.tenantIn] } });
     if (q.after !== undefined) {
       const t = new Date(q.after.timeMs);
       clauses.push({ $or: [{ time: { $gt: t } }, { time: t, _id: { $gt: q.after.id } }] });

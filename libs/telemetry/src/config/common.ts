@@ -1,5 +1,6 @@
 // Variables shared by the three apps: Kafka, MongoDB, HTTP, logging, shutdown.
 import { DEFAULT_TOPICS } from '@tokenmeter/contracts';
+import { type ApiKeyEntry, parseApiKeys } from '../auth/api-keys';
 import { env, type EnvValues } from './env';
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
@@ -136,3 +137,17 @@ export function mongoSettings(e: EnvValues<typeof mongoEnv>): MongoSettings {
   }
   return { url: e.MONGO_URL, dbName, serverSelectionTimeoutMs: e.MONGO_SERVER_SELECTION_TIMEOUT_MS };
 }
+
+export const authEnv = {
+  API_KEYS: env.custom<readonly ApiKeyEntry[]>(
+    {
+      description:
+        'API keys as `sha256:<hex of the key>=<tenant|tenant or *>` entries separated by `;`; empty = no authentication (local development only)',
+      default: [],
+    },
+    (raw) => {
+      const parsed = parseApiKeys(raw);
+      return parsed.ok ? { ok: true, value: parsed.keys } : { ok: false, problem: parsed.problem };
+    },
+  ),
+};

@@ -94,6 +94,13 @@ export const env = {
       return { ok: true, value: items };
     });
   },
+  /** A variable with its own parser; `convert` returns the value or a problem (no value echoed). */
+  custom<T>(
+    opts: BaseOptions<T>,
+    convert: (raw: string) => { ok: true; value: T } | { ok: false; problem: string },
+  ): EnvVar<T> {
+    return makeVar(opts, convert);
+  },
   url(opts: BaseOptions<string> & { protocols: readonly string[] }): EnvVar<string> {
     return makeVar(opts, (raw) => {
       let protocol: string;
