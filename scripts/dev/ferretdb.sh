@@ -18,6 +18,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=lib/process.sh
+source "$root/scripts/dev/lib/process.sh"
 FERRETDB_VERSION="1.24.2"
 FERRETDB_PORT="${FERRETDB_PORT:-27018}"
 FERRETDB_DEBUG_PORT="${FERRETDB_DEBUG_PORT:-18088}"
@@ -65,13 +67,6 @@ install() {
   mv "$bin.tmp" "$bin"
   installed || die "built binary does not report version v$FERRETDB_VERSION"
   log "installed in $((SECONDS - t0)) s"
-}
-
-pid_alive() {
-  [[ -f "$pidfile" ]] || return 1
-  local pid
-  pid="$(cat "$pidfile" 2>/dev/null || true)"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
 }
 
 start() {
@@ -138,24 +133,7 @@ wait_ready() {
 }
 
 stop() {
-  if ! pid_alive; then
-    log "not running"
-    rm -f "$pidfile"
-    return 0
-  fi
-  local pid deadline
-  pid="$(cat "$pidfile")"
-  log "stopping (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + FERRETDB_STOP_SECONDS))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.3; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "still alive after ${FERRETDB_STOP_SECONDS}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.3
-  fi
-  rm -f "$pidfile" "$state/ferretdb.port"
-  log "stopped"
+  stop_process "$FERRETDB_STOP_SECONDS" "$state/ferretdb.port"
 }
 
 status() {

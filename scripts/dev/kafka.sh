@@ -16,6 +16,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=lib/process.sh
+source "$root/scripts/dev/lib/process.sh"
 KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
@@ -94,13 +96,6 @@ EOF
 }
 
 classpath() { echo "$libs/*"; }
-
-pid_alive() {
-  [[ -f "$pidfile" ]] || return 1
-  local pid
-  pid="$(cat "$pidfile" 2>/dev/null || true)"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
-}
 
 write_config() {
   mkdir -p "$data" "$logs"
@@ -259,24 +254,7 @@ wait_ready() {
 }
 
 stop() {
-  if ! pid_alive; then
-    log "not running"
-    rm -f "$pidfile"
-    return 0
-  fi
-  local pid deadline
-  pid="$(cat "$pidfile")"
-  log "stopping (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + KAFKA_STOP_SECONDS))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "still alive after ${KAFKA_STOP_SECONDS}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.5
-  fi
-  rm -f "$pidfile" "$state/kafka.running"
-  log "stopped"
+  stop_process "$KAFKA_STOP_SECONDS" "$state/kafka.running"
 }
 
 status() {
