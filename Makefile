@@ -14,7 +14,7 @@ export TOKENMETER_NODE_VERSION := $(NODE_VERSION)
 JEST_NODE_OPTIONS := --experimental-vm-modules --disable-warning=ExperimentalWarning
 
 .PHONY: help node install build lint typecheck format-check schemas-check check servers-up servers-down \
-        servers-status test test-unit test-integration test-e2e dev dev-stop clean
+        servers-status test test-unit test-integration test-e2e test-faults dev dev-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ test-integration: install ## integration tests (starts the servers if needed)
 
 test-e2e: build ## end-to-end tests over the built services (starts the servers if needed)
 	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-e2e.config.js
+
+test-faults: build ## fault-injection suite (issue 3): processor kills, broker restart, database outage, scaling, duplicates, poison
+	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-faults.config.js
 
 dev: build ## start Kafka, FerretDB and the three services; print their URLs (DEV_DETACH=1 returns once ready)
 	scripts/dev/dev.sh

@@ -27,7 +27,10 @@ function twiceOver(random: () => number, events: TokenUsageEventInput[], lag: nu
   let next = 0;
   first.forEach((batch, i) => {
     requests.push(batch);
-    while (next < second.length && Math.max(...(second[next] ?? []).map((e) => firstRequest.get(e.eventId) ?? 0)) + lag <= i) {
+    while (
+      next < second.length &&
+      Math.max(...(second[next] ?? []).map((e) => firstRequest.get(e.eventId) ?? 0)) + lag <= i
+    ) {
       requests.push(second[next] as TokenUsageEventInput[]);
       next += 1;
     }
@@ -42,6 +45,7 @@ it(`stores and rolls up each of ${EVENTS} events once although every one was pos
   await run.startProducer();
   const events = tokenTraffic(random, tokenSeries(random), { count: EVENTS, nowMs: Date.now() });
   const requests = twiceOver(random, events, 10);
+  run.expectedMessages.set(run.topics.tokens, 2 * EVENTS);
 
   const load = await run.loader('tokens').run(requests);
   expect(load.accepted).toBe(2 * EVENTS);

@@ -44,20 +44,78 @@ export async function committedTotal(admin: Admin, groupId: string, topic: strin
   return (entry?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
+/** The last lines of a scenario's processor logs that are warnings or errors (where time went). */
+export function processorTrouble(run: FaultRun, lines = 8): string {
+  return run
+    .logTail((line) => /"level":(40|50|60)/.test(line), lines)
+    .map((l) => l.slice(0, 400))
+    .join('\n');
+}
+
+/**
+ * Polls until the group has committed at least `target` messages of `topic` (summed over its
+ * partitions), by the scenario's deadline. Fails early, with the measured throughput and the
+ * processors' recent warnings, when nothing was committed for `stallMs` (a stuck consumer) or
+ * when the throughput of the last minute cannot get through all the messages the scenario
+ * expects on the topic by its deadline (a pipeline too slow for the scenario): a failing suite
+ * stays within its time budget.
+ */
+export async function waitForCommitted(
+  run: FaultRun,
+  topic: string,
+  target: number,
+  options: { description: string; stallMs?: number },
+): Promise<number> {
+  const admin = await run.connectAdmin();
+  const started = Date.now();
+  const stallMs = options.stallMs ?? 90_000;
+  const history: { at: number; committed: number }[] = [];
+  let lastChange = Date.now();
+  for (;;) {
+    const previous = history[history.length - 1]?.committed ?? -1;
+    const committed = await committedTotal(admin, run.groupOf(topic), topic).catch(() => previous);
+    if (committed >= target) return committed;
+    const now = Date.now();
+    if (committed !== previous) lastChange = now;
+    history.push({ at: now, committed });
+    while (history.length > 1 && (history[0]?.at ?? now) < now - 60_000) history.shift();
+    const oldest = history[0] ?? { at: now, committed };
+    const ratePerS = ((committed - oldest.committed) / Math.max(1, now - oldest.at)) * 1000;
+    const all = Math.max(target, run.expectedMessages.get(topic) ?? 0);
+    const projectedMs = ratePerS > 0 ? ((all - committed) / ratePerS) * 1000 : Number.POSITIVE_INFINITY;
+    let reason: string | undefined;
+    if (now - lastChange > stallMs) reason = `no commit for ${stallMs / 1000} s`;
+    else if (now > run.deadlineMs) reason = `past the scenario's deadline (${run.budgetS} s)`;
+    else if (now - started >= 60_000 && now + projectedMs > run.deadlineMs) {
+      reason =
+        `too slow: ${ratePerS.toFixed(0)} messages/s over the last minute would need ` +
+        `${(projectedMs / 1000).toFixed(0)} s for the remaining ${all - committed} of ${all}, ` +
+        `${((run.deadlineMs - now) / 1000).toFixed(0)} s are left of the scenario's ${run.budgetS} s`;
+    }
+    if (reason !== undefined) {
+      const behind = await lagging(admin, run.groupOf(topic), topic).catch((e: unknown) => [String(e)]);
+      throw new Error(
+        `${run.scenario}: ${options.description}: ${reason} (${committed} of ${target} committed; ` +
+          `${behind.join('; ')})\n${await run.processorStats()}\nrecent processor warnings:\n${processorTrouble(run)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /**
  * Polls until the scenario's groups committed every partition of `topics` to its end, then until
  * the raw counts stop changing (a zombie write would still move them).
  */
-export async function waitUntilDrained(run: FaultRun, topics: string[], timeoutMs: number): Promise<number> {
+export async function waitUntilDrained(run: FaultRun, topics: string[]): Promise<number> {
   const started = Date.now();
   const admin = await run.connectAdmin();
-  await expectEventually(
-    async () => {
-      const behind = (await Promise.all(topics.map((t) => lagging(admin, run.groupOf(t), t)))).flat();
-      if (behind.length > 0) throw new Error(behind.join('; '));
-    },
-    { timeoutMs, intervalMs: 500, description: `${run.scenario}: processors committed every partition to its end` },
-  );
+  for (const topic of topics) {
+    const end = await topicEnd(admin, topic);
+    await waitForCommitted(run, topic, end, { description: `commit ${topic} to its end (${end} messages)` });
+    const behind = await lagging(admin, run.groupOf(topic), topic);
+    if (behind.length > 0) throw new Error(`${run.scenario}: ${behind.join('; ')}`);
+  }
   const client = new MongoClient(run.mongoUrl);
   try {
     const db = client.db(run.dbName);
@@ -81,6 +139,12 @@ export async function waitUntilDrained(run: FaultRun, topics: string[], timeoutM
   return Date.now() - started;
 }
 
+/** Sum of the high watermarks (what a group has committed when it consumed everything). */
+async function topicEnd(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+}
+
 export interface Expectation {
   /** Every distinct valid token event sent (each once, whatever was re-posted). */
   tokens: readonly TokenUsageEventInput[];
@@ -100,6 +164,8 @@ export interface CheckReport {
   dlqLetters: number;
   dlqDuplicateLetters: number;
   checkMs: number;
+  /** Milliseconds per check: raw, rollups (in parallel), dlq. */
+  timings: Record<string, number>;
 }
 
 type Doc = Record<string, unknown>;
@@ -108,7 +174,7 @@ const STORAGE_META = new Set(['_id', 'time', 'ingestedAt', 'storedAt', 'src']);
 /** The stored shape of a sent event, by the contract's rules (tenant defaults to "default"). */
 function expectedFields(event: Record<string, unknown>, kind: 'tokens' | 'gpu'): Record<string, unknown> {
   const { eventId: _eventId, time: _time, ...rest } = event;
-  return kind === 'tokens' ? { ...rest, tenant: (rest.tenant as string | undefined) ?? 'default' } : rest;
+  return kind === 'tokens' ? { ...rest, tenant: rest.tenant ?? 'default' } : rest;
 }
 
 function storedFields(doc: Doc): Record<string, unknown> {
@@ -244,23 +310,33 @@ async function checkDlq(
 export async function checkScenario(run: FaultRun, expectation: Expectation): Promise<CheckReport> {
   const started = Date.now();
   const differences: string[] = [];
+  // The raw comparison and the rollup recomputation both read every raw event: in parallel.
   const client = new MongoClient(run.mongoUrl);
-  let storedTokens = 0;
-  let storedGpu = 0;
-  let sampled = 0;
-  try {
-    const db = client.db(run.dbName);
-    const tokenDocs = await db.collection<Doc>('token_events').find({}).toArray();
-    storedTokens = tokenDocs.length;
-    sampled += compareRaw('tokens', expectation.tokens as unknown as Doc[], tokenDocs, 1_000, differences);
-    const gpuDocs = await db.collection<Doc>('gpu_samples').find({}).toArray();
-    storedGpu = gpuDocs.length;
-    sampled += compareRaw('gpu', (expectation.gpu ?? []) as unknown as Doc[], gpuDocs, 1_000, differences);
-  } finally {
-    await client.close();
-  }
-
-  const rollups = await checkRollups(run.mongoUrl, run.dbName);
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await work();
+    } finally {
+      timings[name] = Date.now() - t0;
+    }
+  };
+  const [raw, rollups] = await Promise.all([
+    timed('raw', async () => {
+      try {
+        const db = client.db(run.dbName);
+        const tokenDocs = await db.collection<Doc>('token_events').find({}).toArray();
+        const tokenSample = compareRaw('tokens', expectation.tokens, tokenDocs, 1_000, differences);
+        const gpuDocs = await db.collection<Doc>('gpu_samples').find({}).toArray();
+        const gpuSample = compareRaw('gpu', expectation.gpu ?? [], gpuDocs, 1_000, differences);
+        return { storedTokens: tokenDocs.length, storedGpu: gpuDocs.length, sampled: tokenSample + gpuSample };
+      } finally {
+        await client.close();
+      }
+    }),
+    timed('rollups', () => checkRollups(run.mongoUrl, run.dbName)),
+  ]);
+  const { storedTokens, storedGpu, sampled } = raw;
   differences.push(...rollups.tokens.differences.map((d) => `token rollup: ${d}`));
   differences.push(...rollups.gpu.differences.map((d) => `gpu rollup: ${d}`));
   const minutes = new Set<string>();
@@ -272,7 +348,7 @@ export async function checkScenario(run: FaultRun, expectation: Expectation): Pr
     hours.add(`${series}|${Math.floor(ms / 3_600_000)}`);
   }
 
-  const dlq = await checkDlq(run, expectation.poison ?? 0, differences);
+  const dlq = await timed('dlq', () => checkDlq(run, expectation.poison ?? 0, differences));
   const admin = await run.connectAdmin();
   const tokenMessages = await topicMessageCount(admin, run.topics.tokens);
 
@@ -300,6 +376,7 @@ export async function checkScenario(run: FaultRun, expectation: Expectation): Pr
     dlqLetters: dlq.letters,
     dlqDuplicateLetters: dlq.duplicates,
     checkMs: Date.now() - started,
+    timings,
   };
 }
 

@@ -2,7 +2,7 @@
 // on the shared Kafka and FerretDB, the built producer and 1..n processors as child processes,
 // and the cleanup that removes all of it. Scenarios drive faults through it; fault-checker.ts
 // decides whether the outcome is exact.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Admin, type Kafka } from 'kafkajs';
 import { serverEnv, runId } from './env';
@@ -24,6 +24,11 @@ export interface Topics {
 export class FaultRun {
   readonly id = runId();
   readonly startedMs = Date.now();
+  /** Time budget of the whole scenario (load, faults, drain); waits fail early when it cannot be met. */
+  readonly budgetS = Number(process.env.FAULT_SCENARIO_BUDGET_S ?? 420);
+  readonly deadlineMs = this.startedMs + this.budgetS * 1000;
+  /** Messages the scenario will put on each topic: waits project their throughput onto all of them. */
+  readonly expectedMessages = new Map<string, number>();
   readonly topics: Topics;
   readonly dbName: string;
   readonly groupPrefix: string;
@@ -161,6 +166,36 @@ export class FaultRun {
     return sum;
   }
 
+  /** Per running processor: batches, their average size and duration, outcomes (where the time went). */
+  async processorStats(): Promise<string> {
+    const lines: string[] = [];
+    for (const [slot, service] of this.processors) {
+      const text = await fetch(`${service.baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
+        .then((r) => r.text())
+        .catch(() => '');
+      const value = (name: string, topic: string, extra = '') => {
+        const line = text
+          .split('\n')
+          .find((l) => l.startsWith(`${name}{`) && l.includes(`topic="${topic}"`) && l.includes(extra));
+        return Number(line?.split(' ').pop() ?? 0);
+      };
+      for (const topic of [this.topics.tokens, this.topics.gpu]) {
+        const batches = value('tokenmeter_processor_batch_size_count', topic);
+        if (batches === 0) continue;
+        const outcomes = ['consumed', 'stored', 'duplicate', 'dead_lettered']
+          .map((o) => `${o} ${value('tokenmeter_processor_events_total', topic, `outcome="${o}"`)}`)
+          .join(', ');
+        lines.push(
+          `processor ${slot} ${topic}: ${batches} batches, ` +
+            `${(value('tokenmeter_processor_batch_size_sum', topic) / batches).toFixed(0)} messages and ` +
+            `${(value('tokenmeter_processor_batch_duration_seconds_sum', topic) / batches).toFixed(2)} s per batch on average, ` +
+            `${outcomes}, write failures ${value('tokenmeter_processor_write_failures_total', topic)}`,
+        );
+      }
+    }
+    return lines.join('\n');
+  }
+
   /** One line per scenario, printed and kept in .local/test-logs/fault-summary.log. */
   summary(line: string): void {
     const text = `[fault ${this.scenario}] ${line}`;
@@ -169,6 +204,22 @@ export class FaultRun {
       path.join(ROOT, '.local', 'test-logs', 'fault-summary.log'),
       `${new Date().toISOString()} ${text}\n`,
     );
+  }
+
+  /** The last `count` lines of the processors' logs that match `keep`, oldest first. */
+  logTail(keep: (line: string) => boolean, count: number): string[] {
+    const lines: string[] = [];
+    for (const dir of readdirSync(this.logDir).filter((d) => d.startsWith('processor-'))) {
+      const file = path.join(this.logDir, dir, 'processor.log');
+      if (!existsSync(file)) continue;
+      lines.push(
+        ...readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(keep)
+          .map((l) => `${dir}: ${l}`),
+      );
+    }
+    return lines.slice(-count);
   }
 
   /** Writes `lines` to a file in the scenario's log folder and returns its path. */

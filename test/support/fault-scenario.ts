@@ -9,7 +9,6 @@ export interface ScenarioOutcome {
   loads: LoadReport[];
   /** Extra facts for the summary line (kills, outage length, ...). */
   notes?: string[];
-  drainTimeoutMs?: number;
 }
 
 function seconds(ms: number): string {
@@ -20,7 +19,7 @@ export async function verifyScenario(run: FaultRun, outcome: ScenarioOutcome): P
   const { expectation, loads } = outcome;
   const loadedMs = Date.now() - run.startedMs;
   const topics = [run.topics.tokens, ...(expectation.gpu === undefined ? [] : [run.topics.gpu])];
-  const drainMs = await waitUntilDrained(run, topics, outcome.drainTimeoutMs ?? 240_000);
+  const drainMs = await waitUntilDrained(run, topics);
   const report = await checkScenario(run, expectation);
   const sent = loads.reduce((sum, l) => sum + l.events, 0) + (expectation.poison ?? 0);
   const accepted = loads.reduce((sum, l) => sum + l.accepted, 0);
@@ -33,14 +32,14 @@ export async function verifyScenario(run: FaultRun, outcome: ScenarioOutcome): P
         `${expectation.poison === undefined ? '' : `, ${expectation.poison} poison`})`,
       `accepted ${accepted} (${retries} retried requests: ${outcomes})`,
       `stored ${report.storedTokens}${expectation.gpu === undefined ? '' : ` + ${report.storedGpu} GPU`}`,
-      `duplicates rejected ${report.duplicatesRejected}`,
+      `duplicate messages rejected ${report.duplicatesRejected}`,
       `DLQ letters ${report.dlqLetters} (${report.dlqDuplicateLetters} repeated)`,
       `rollup docs checked ${report.rollupDocs.tokens} tokens (${report.rollupDocs.tokens1m} 1m + ` +
         `${report.rollupDocs.tokens1h} 1h) + ${report.rollupDocs.gpu} GPU`,
       `differences ${report.differences.length}`,
       ...(outcome.notes ?? []),
       `run ${seconds(Date.now() - run.startedMs)} (load+faults ${seconds(loadedMs)}, drain ${seconds(drainMs)}, ` +
-        `check ${seconds(report.checkMs)})`,
+        `check ${seconds(report.checkMs)}: raw ${seconds(report.timings.raw ?? 0)} ∥ rollups ${seconds(report.timings.rollups ?? 0)}, DLQ ${seconds(report.timings.dlq ?? 0)})`,
     ].join(' | '),
   );
 
