@@ -5,6 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Admin, type Kafka } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import { serverEnv, runId } from './env';
 import { expectEventually } from './eventually';
 import { HttpLoader, type LoaderOptions } from './http-loader';
@@ -229,6 +230,16 @@ export class FaultRun {
     return file;
   }
 
+  private async databaseExists(): Promise<boolean> {
+    const client = new MongoClient(this.mongoUrl, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      const { databases } = await client.db().admin().listDatabases({ nameOnly: true });
+      return databases.some((d) => d.name === this.dbName);
+    } finally {
+      await client.close();
+    }
+  }
+
   /** Stops every service (SIGKILL if a graceful stop hangs), drops the database, deletes topics and groups. */
   async close(): Promise<void> {
     for (const loader of this.loaders) loader.stop();
@@ -241,9 +252,16 @@ export class FaultRun {
       }),
     );
     this.processors.clear();
-    await dropDatabase(this.mongoUrl, this.dbName).catch((error: unknown) =>
-      process.stderr.write(`could not drop ${this.dbName}: ${String(error)}\n`),
-    );
+    // A write a killed processor left in flight at the server can recreate the database after a
+    // drop (an upsert creates it): drop until it stays gone.
+    await expectEventually(
+      async () => {
+        await dropDatabase(this.mongoUrl, this.dbName);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (await this.databaseExists()) throw new Error(`${this.dbName} came back after the drop`);
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000, description: `drop ${this.dbName}` },
+    ).catch((error: unknown) => process.stderr.write(`could not drop ${this.dbName}: ${String(error)}\n`));
     try {
       await this.connectAdmin();
       await deleteTopicsAndGroups(

@@ -31,7 +31,8 @@ export async function verifyScenario(run: FaultRun, outcome: ScenarioOutcome): P
         `${expectation.gpu === undefined ? '' : `, ${expectation.gpu.length} GPU samples`}` +
         `${expectation.poison === undefined ? '' : `, ${expectation.poison} poison`})`,
       `accepted ${accepted} (${retries} retried requests: ${outcomes})`,
-      `stored ${report.storedTokens}${expectation.gpu === undefined ? '' : ` + ${report.storedGpu} GPU`}`,
+      `stored ${report.storedTokens}${expectation.gpu === undefined ? '' : ` + ${report.storedGpu} GPU`} ` +
+        `(${report.sampled} compared field by field)`,
       `duplicate messages rejected ${report.duplicatesRejected}`,
       `DLQ letters ${report.dlqLetters} (${report.dlqDuplicateLetters} repeated)`,
       `rollup docs checked ${report.rollupDocs.tokens} tokens (${report.rollupDocs.tokens1m} 1m + ` +
