@@ -28,6 +28,7 @@ import { TopicConsumer } from '../../apps/processor/src/consumer/topic-consumer'
 import { DlqPublisher } from '../../apps/processor/src/dlq/dlq-publisher';
 import { type BatchOutcome, BatchProcessor } from '../../apps/processor/src/pipeline/batch-processor';
 import { RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
+import { SeriesRegistryRepository } from '../../apps/processor/src/storage/series-registry.repository';
 import { checkRollups } from '../support/rollup-checker';
 import { DeadLetterReason, type EventKind } from '../../apps/processor/src/pipeline/decode';
 import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';
@@ -139,6 +140,7 @@ beforeAll(async () => {
       ProcessorMetrics,
       RawEventRepository,
       RollupRepository,
+      SeriesRegistryRepository,
       DlqPublisher,
       BatchProcessor,
     ],

@@ -9,6 +9,7 @@ import { ProcessorMetrics } from './pipeline/processor-metrics';
 import { RawEventRepository } from './storage/raw-event.repository';
 import { RetentionService } from './storage/retention.service';
 import { RollupRepository } from './storage/rollup.repository';
+import { SeriesRegistryRepository } from './storage/series-registry.repository';
 
 @Module({})
 export class ProcessorAppModule {
@@ -28,6 +29,7 @@ export class ProcessorAppModule {
         ProcessorMetrics,
         RawEventRepository,
         RollupRepository,
+        SeriesRegistryRepository,
         RetentionService,
         DlqPublisher,
         BatchProcessor,

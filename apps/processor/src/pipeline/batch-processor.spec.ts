@@ -7,6 +7,7 @@ import { ProcessorConfig } from '../config';
 import type { DeadLetter, DlqPublisher } from '../dlq/dlq-publisher';
 import type { InsertOutcome, RawEventRepository } from '../storage/raw-event.repository';
 import type { OwnedEvent, RollupOutcome, RollupRepository } from '../storage/rollup.repository';
+import type { SeriesRegistryRepository } from '../storage/series-registry.repository';
 import { BatchProcessor } from './batch-processor';
 import { DeadLetterReason } from './decode';
 import { ProcessorMetrics } from './processor-metrics';
@@ -57,6 +58,17 @@ class FakeRollups {
   }
 }
 
+class FakeRegistry {
+  readonly recorded: string[] = [];
+  recordTokens(events: readonly TokenUsageEvent[]): Promise<number> {
+    this.recorded.push(...events.map((e) => e.eventId));
+    return Promise.resolve(events.length);
+  }
+  recordGpu(): Promise<number> {
+    return Promise.resolve(0);
+  }
+}
+
 class FakeDlq {
   readonly letters: DeadLetter[] = [];
   publish(letters: DeadLetter[]): Promise<void> {
@@ -81,22 +93,24 @@ function setup() {
   const raw = new FakeRawEvents();
   const rollups = new FakeRollups();
   const dlq = new FakeDlq();
+  const registry = new FakeRegistry();
   const processor = new BatchProcessor(
     config,
     raw as unknown as RawEventRepository,
     rollups as unknown as RollupRepository,
+    registry as unknown as SeriesRegistryRepository,
     dlq as unknown as DlqPublisher,
     new FixedClock(NOW),
     new ProcessorMetrics(),
   );
-  return { processor, raw, rollups, dlq };
+  return { processor, raw, rollups, dlq, registry };
 }
 
 const ownedIds = (events: OwnedEvent<TokenUsageEvent>[]) => events.map((e) => `${e.event.eventId}@${e.offset}`);
 
 describe('BatchProcessor', () => {
   it('stores valid events once, rolls up only the first copy, and dead-letters the rest with their origin', async () => {
-    const { processor, raw, rollups, dlq } = setup();
+    const { processor, raw, rollups, dlq, registry } = setup();
     const a = buildTokenUsageEvent({}, { nowMs: NOW });
     const b = buildTokenUsageEvent({}, { nowMs: NOW });
     const outcome = await processor.process('tokens', {
@@ -114,6 +128,8 @@ describe('BatchProcessor', () => {
     expect(raw.tokens.get(a.eventId)?.time).toEqual(new Date(a.time));
     expect(rollups.applied).toEqual([{ partition: 2, lastOffset: 13, events: expect.any(Array) as unknown }]);
     expect(ownedIds(rollups.applied[0]?.events ?? [])).toEqual([`${a.eventId}@10`, `${b.eventId}@12`]);
+    // The series of the owned events are registered (before their rollups), duplicates are not.
+    expect(registry.recorded).toEqual([a.eventId, b.eventId]);
     expect(dlq.letters).toEqual([
       expect.objectContaining({
         originalTopic: 'telemetry.tokens.v1',

@@ -4,7 +4,8 @@
 //   3. decide which events this batch OWNS: inserted now, or inserted earlier by this very
 //      message (a replay after a crash). Copies of an event stored by another message
 //      (client retries, producer retries) are duplicates and are never rolled up;
-//   4. add the owned events to the 1m/1h rollups under per-partition watermarks;
+//   4. register the owned events' series (the query API's list of series; idempotent), then
+//      add them to the 1m/1h rollups under per-partition watermarks;
 //   5. publish the dead letters.
 // It resolves only when every write is acknowledged; the consumer commits after that.
 import { Injectable, Logger } from '@nestjs/common';
@@ -21,6 +22,7 @@ import { ProcessorConfig } from '../config';
 import { type DeadLetter, DlqPublisher } from '../dlq/dlq-publisher';
 import { type InsertOutcome, RawEventRepository } from '../storage/raw-event.repository';
 import { type OwnedEvent, RollupRepository } from '../storage/rollup.repository';
+import { SeriesRegistryRepository } from '../storage/series-registry.repository';
 import { decodeMessage, type EventKind } from './decode';
 import { ProcessorMetrics } from './processor-metrics';
 
@@ -50,6 +52,7 @@ export class BatchProcessor {
     private readonly config: ProcessorConfig,
     private readonly rawEvents: RawEventRepository,
     private readonly rollups: RollupRepository,
+    private readonly registry: SeriesRegistryRepository,
     private readonly dlq: DlqPublisher,
     private readonly clock: Clock,
     private readonly metrics: ProcessorMetrics,
@@ -103,12 +106,14 @@ export class BatchProcessor {
         tokens.map((c, i) => tokenEventToDocument(c.event, meta(i, c.offset))),
       );
       const owned = await this.owned('tokens', batch.partition, tokens, inserted);
+      await this.registry.recordTokens(owned.map((o) => o.event));
       rolledUp = (await this.rollups.applyTokens(batch.partition, lastOffset, owned)).documents;
     } else {
       inserted = await this.rawEvents.insertGpuSamples(
         gpus.map((c, i) => gpuSampleToDocument(c.event, meta(i, c.offset))),
       );
       const owned = await this.owned('gpu', batch.partition, gpus, inserted);
+      await this.registry.recordGpu(owned.map((o) => o.event));
       rolledUp = (await this.rollups.applyGpu(batch.partition, lastOffset, owned)).documents;
     }
     await this.dlq.publish(letters);
