@@ -1,13 +1,23 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { ApiKeyGuard, ApiKeys, createLoggingModule, HealthModule, MongoModule } from '@tokenmeter/telemetry';
+import {
+  ApiKeyGuard,
+  ApiKeys,
+  ApiKeyThrottlerGuard,
+  createLoggingModule,
+  HealthModule,
+  MongoModule,
+  rateLimitModule,
+} from '@tokenmeter/telemetry';
 import { QueryApiConfig } from './config';
 import { EventsModule } from './events/events.module';
+import { SeriesModule } from './series/series.module';
 
 @Module({})
 export class QueryApiAppModule {
   static forRoot(config: QueryApiConfig): DynamicModule {
+    const rateLimited = config.rateLimit.limit > 0;
     return {
       module: QueryApiAppModule,
       global: true,
@@ -17,11 +27,15 @@ export class QueryApiAppModule {
         HealthModule,
         MongoModule.forRoot(config.mongo),
         EventsModule,
+        SeriesModule,
+        ...(rateLimited ? [rateLimitModule(config.rateLimit)] : []),
       ],
       providers: [
         { provide: QueryApiConfig, useValue: config },
         { provide: ApiKeys, useValue: new ApiKeys(config.apiKeys) },
+        // Guards run in this order: authentication (401/403), then the per-key rate limit (429).
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        ...(rateLimited ? [{ provide: APP_GUARD, useClass: ApiKeyThrottlerGuard }] : []),
       ],
       exports: [QueryApiConfig],
     };

@@ -9,6 +9,7 @@ import {
   mongoEnv,
   type MongoSettings,
   mongoSettings,
+  type RateLimitSettings,
   readEnv,
 } from '@tokenmeter/telemetry';
 
@@ -23,6 +24,17 @@ export const queryApiEnv = {
     min: 1,
     max: 1_000,
   }),
+  QUERY_RATE_LIMIT_PER_MINUTE: env.int({
+    description: 'requests per minute per API key (per client address without a key); 0 turns rate limiting off',
+    default: 600,
+    min: 0,
+    max: 1_000_000,
+  }),
+  QUERY_ROLLUP_READS: env.oneOf(['auto', 'point', 'range'], {
+    description:
+      'how rollups are read: `range` (indexed range queries, MongoDB), `point` (by computed _id, FerretDB), `auto` by server',
+    default: 'auto',
+  }),
   QUERY_DEFAULT_RANGE_HOURS: env.int({
     description: 'range of a query without `from`, back from `to`',
     default: 24,
@@ -35,10 +47,16 @@ export class QueryApiConfig {
   constructor(
     readonly http: { host: string; port: number },
     readonly mongo: MongoSettings,
-    readonly query: { defaultLimit: number; maxLimit: number; defaultRangeMs: number },
+    readonly query: {
+      defaultLimit: number;
+      maxLimit: number;
+      defaultRangeMs: number;
+      rollupReads: 'auto' | 'point' | 'range';
+    },
     readonly logLevel: string,
     readonly shutdownTimeoutMs: number,
     readonly apiKeys: readonly ApiKeyEntry[],
+    readonly rateLimit: RateLimitSettings,
   ) {}
 
   static fromEnv(source: EnvSource): QueryApiConfig {
@@ -46,10 +64,16 @@ export class QueryApiConfig {
     return new QueryApiConfig(
       { host: e.HTTP_HOST, port: e.HTTP_PORT },
       mongoSettings(e),
-      { defaultLimit: e.QUERY_DEFAULT_LIMIT, maxLimit: 1_000, defaultRangeMs: e.QUERY_DEFAULT_RANGE_HOURS * 3_600_000 },
+      {
+        defaultLimit: e.QUERY_DEFAULT_LIMIT,
+        maxLimit: 1_000,
+        defaultRangeMs: e.QUERY_DEFAULT_RANGE_HOURS * 3_600_000,
+        rollupReads: e.QUERY_ROLLUP_READS,
+      },
       e.LOG_LEVEL,
       e.SHUTDOWN_TIMEOUT_MS,
       e.API_KEYS,
+      { limit: e.QUERY_RATE_LIMIT_PER_MINUTE, windowMs: 60_000 },
     );
   }
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createHttpApp, runService } from '@tokenmeter/telemetry';
 import { QueryApiAppModule } from './app.module';
 import { QueryApiConfig } from './config';
+import { serveOpenApi } from './openapi/openapi-document';
 
 async function bootstrap(): Promise<void> {
   const config = QueryApiConfig.fromEnv(process.env);
@@ -12,6 +13,7 @@ async function bootstrap(): Promise<void> {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     // A read API: any request body is refused rather than parsed.
     bodyParser: false,
+    configure: (app) => serveOpenApi(app),
   });
 }
 

@@ -15,3 +15,4 @@ export * from './shutdown/shutdown';
 export * from './clock';
 export * from './auth/api-keys';
 export * from './auth/api-key.guard';
+export * from './auth/rate-limit';

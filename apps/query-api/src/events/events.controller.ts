@@ -1,6 +1,7 @@
 // Raw event listings and lookup (SPEC §7): time range, filters, keyset pagination.
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { type GpuSample, type TokenUsageEvent } from '@tokenmeter/contracts';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags, type SchemaObject } from '@nestjs/swagger';
+import { type GpuSample, GpuSampleSchema, type TokenUsageEvent, TokenUsageEventSchema } from '@tokenmeter/contracts';
 import { gpuDocumentToSample, tokenDocumentToEvent } from '@tokenmeter/contracts/storage';
 import {
   Clock,
@@ -11,32 +12,50 @@ import {
   ProblemException,
 } from '@tokenmeter/telemetry';
 import { QueryApiConfig } from '../config';
-import { parseParams, resolveRange, invalidParams } from '../params/query-params';
+import { ApiProblems, ApiQueryParams } from '../openapi/api-docs';
+import { type ParamSpec, parseParams, resolveRange, invalidParams } from '../params/query-params';
 import { RawEventReader } from '../storage/raw-event.reader';
 import { decodeCursor, encodeCursor } from './cursor';
 
 const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const PAGE_PARAMS = {
-  from: { kind: 'time' },
-  to: { kind: 'time' },
-  limit: { kind: 'int', min: 1, max: 1_000 },
-  cursor: { kind: 'cursor' },
-} as const;
+  from: { kind: 'time', description: 'start (inclusive), RFC 3339; default: `to` minus QUERY_DEFAULT_RANGE_HOURS' },
+  to: { kind: 'time', description: 'end (exclusive), RFC 3339; default: now' },
+  limit: { kind: 'int', min: 1, max: 1_000, description: 'page size; default QUERY_DEFAULT_LIMIT (100)' },
+  cursor: { kind: 'cursor', description: '`nextCursor` of the previous page' },
+} as const satisfies Record<string, ParamSpec>;
 
 const TOKEN_PARAMS = {
   ...PAGE_PARAMS,
-  model: { kind: 'string' },
-  tenant: { kind: 'string' },
-  node: { kind: 'string' },
-} as const;
-const GPU_PARAMS = { ...PAGE_PARAMS, node: { kind: 'string' }, gpuIndex: { kind: 'int', min: 0, max: 1023 } } as const;
+  model: { kind: 'string', description: 'only this model' },
+  tenant: { kind: 'string', description: 'only this tenant (must be one of the API key’s tenants)' },
+  node: { kind: 'string', description: 'only this node' },
+} as const satisfies Record<string, ParamSpec>;
+const GPU_PARAMS = {
+  ...PAGE_PARAMS,
+  node: { kind: 'string', description: 'only this node' },
+  gpuIndex: { kind: 'int', min: 0, max: 1023, description: 'only this GPU index' },
+} as const satisfies Record<string, ParamSpec>;
+
+function pageSchema(item: unknown): SchemaObject {
+  return {
+    type: 'object',
+    required: ['items', 'nextCursor'],
+    properties: {
+      items: { type: 'array', items: item as SchemaObject },
+      nextCursor: { type: ['string', 'null'], description: 'pass as `cursor` for the next page; null on the last' },
+    },
+  };
+}
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
+@ApiTags('events')
+@ApiBearerAuth()
 @Controller('v1/events')
 export class EventsController {
   constructor(
@@ -46,6 +65,10 @@ export class EventsController {
   ) {}
 
   @Get('tokens')
+  @ApiOperation({ summary: 'Raw token usage events', description: 'In (time, eventId) order, keyset-paginated.' })
+  @ApiQueryParams(TOKEN_PARAMS)
+  @ApiOkResponse({ schema: pageSchema(TokenUsageEventSchema) })
+  @ApiProblems(400, 401, 403, 429)
   async listTokens(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<Page<TokenUsageEvent>> {
     const p = parseParams(query, TOKEN_PARAMS);
     if (p.tenant !== undefined && !mayAccessTenant(principal, p.tenant)) throw forbiddenTenant(p.tenant);
@@ -59,6 +82,13 @@ export class EventsController {
   }
 
   @Get('gpus')
+  @ApiOperation({
+    summary: 'Raw GPU samples',
+    description: 'In (time, eventId) order, keyset-paginated. A tenant-scoped key sees only samples of its tenants.',
+  })
+  @ApiQueryParams(GPU_PARAMS)
+  @ApiOkResponse({ schema: pageSchema(GpuSampleSchema) })
+  @ApiProblems(400, 401, 429)
   async listGpus(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<Page<GpuSample>> {
     const p = parseParams(query, GPU_PARAMS);
     const equals: Record<string, string | number> = {};
@@ -72,6 +102,10 @@ export class EventsController {
   }
 
   @Get('tokens/:eventId')
+  @ApiOperation({ summary: 'One token usage event by eventId' })
+  @ApiParam({ name: 'eventId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } })
+  @ApiOkResponse({ schema: TokenUsageEventSchema as unknown as SchemaObject })
+  @ApiProblems(400, 401, 404, 429)
   async getToken(
     @Param('eventId') eventId: string,
     @Query() query: unknown,

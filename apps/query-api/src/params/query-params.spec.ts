@@ -27,6 +27,33 @@ describe('parseParams', () => {
     expect(problem.extras.errors?.map((e) => e.name)).toEqual(['model[$ne]', 'from', 'limit', 'model', 'cursor']);
   });
 
+  it('parses enums and comma-separated sets, and names a bad value', () => {
+    const specs = {
+      step: { kind: 'enum', values: ['1m', '1h'] },
+      groupBy: { kind: 'list', values: ['model', 'node'] },
+    } as const;
+    expect(parseParams({ step: '1h', groupBy: 'node,model' }, specs)).toEqual({
+      step: '1h',
+      groupBy: ['node', 'model'],
+    });
+    for (const bad of [
+      { step: '2m' },
+      { groupBy: 'model,model' },
+      { groupBy: 'tenant' },
+      { groupBy: '' },
+      { step: '$ne' },
+    ]) {
+      expect(problemOf(() => parseParams(bad, specs)).extras.errors?.[0]?.name).toBe(Object.keys(bad)[0]);
+    }
+  });
+
+  it('treats Object.prototype names as unknown parameters', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      const query = Object.defineProperty({}, name, { value: '1', enumerable: true });
+      expect(problemOf(() => parseParams(query, SPECS)).extras.errors?.[0]?.name).toBe(name);
+    }
+  });
+
   it('rejects control characters and over-long strings', () => {
     expect(problemOf(() => parseParams({ model: 'a\u0000b' }, SPECS)).httpStatus).toBe(400);
     expect(problemOf(() => parseParams({ model: 'x'.repeat(257) }, SPECS)).httpStatus).toBe(400);

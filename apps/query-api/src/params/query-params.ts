@@ -7,26 +7,36 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d
 // eslint-disable-next-line no-control-regex -- the point is to reject control characters
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-export type ParamSpec =
+/** One query parameter: how it is parsed, and its description in the OpenAPI document. */
+export type ParamSpec = { description?: string } & (
   | { kind: 'time' }
   | { kind: 'string'; maxLength?: number }
   | { kind: 'int'; min: number; max: number }
-  | { kind: 'cursor' };
+  | { kind: 'enum'; values: readonly string[] }
+  /** A comma-separated set of distinct values from `values`. */
+  | { kind: 'list'; values: readonly string[] }
+  | { kind: 'cursor' }
+);
 
 export type ParamValue<S extends ParamSpec> = S extends { kind: 'time' }
   ? number
   : S extends { kind: 'int' }
     ? number
-    : string;
+    : S extends { kind: 'enum'; values: readonly (infer V)[] }
+      ? V
+      : S extends { kind: 'list'; values: readonly (infer V)[] }
+        ? V[]
+        : string;
 
 export type ParsedParams<T extends Record<string, ParamSpec>> = { [K in keyof T]?: ParamValue<T[K]> };
 
 export function parseParams<T extends Record<string, ParamSpec>>(query: unknown, specs: T): ParsedParams<T> {
   const errors: ProblemFieldError[] = [];
-  const out: Record<string, string | number> = {};
+  const out: Record<string, string | number | string[]> = {};
   const source = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
   for (const [name, raw] of Object.entries(source)) {
-    const spec = specs[name];
+    // Own properties only: `constructor` or `__proto__` must not find Object.prototype members.
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     const shownName = name.slice(0, 64);
     if (spec === undefined) {
       errors.push({ name: shownName, message: `unknown parameter; allowed: ${Object.keys(specs).join(', ')}` });
@@ -37,14 +47,14 @@ export function parseParams<T extends Record<string, ParamSpec>>(query: unknown,
       continue;
     }
     const result = parseOne(raw, spec);
-    if (typeof result === 'object') errors.push({ name, message: result.error });
+    if (typeof result === 'object' && !Array.isArray(result)) errors.push({ name, message: result.error });
     else out[name] = result;
   }
   if (errors.length > 0) throw invalidParams(errors);
   return out as ParsedParams<T>;
 }
 
-function parseOne(raw: string, spec: ParamSpec): string | number | { error: string } {
+function parseOne(raw: string, spec: ParamSpec): string | number | string[] | { error: string } {
   switch (spec.kind) {
     case 'time': {
       const ms = RFC3339.test(raw) ? Date.parse(raw) : Number.NaN;
@@ -61,6 +71,13 @@ function parseOne(raw: string, spec: ParamSpec): string | number | { error: stri
       if (raw.length === 0 || raw.length > max) return { error: `must be 1 to ${max} characters` };
       if (CONTROL.test(raw)) return { error: 'must not contain control characters' };
       return raw;
+    }
+    case 'enum':
+      return spec.values.includes(raw) ? raw : { error: `must be one of ${spec.values.join(', ')}` };
+    case 'list': {
+      const items = raw.split(',');
+      const valid = items.every((item) => spec.values.includes(item)) && new Set(items).size === items.length;
+      return valid ? items : { error: `must be distinct values of ${spec.values.join(', ')}, separated by commas` };
     }
     case 'cursor':
       return raw.length > 0 && raw.length <= 1024 && /^[A-Za-z0-9_-]+$/.test(raw)

@@ -8,6 +8,12 @@ import { type ApiKeyEntry, authenticate, bearerToken, type Principal } from './a
 /** Health, metrics and API docs stay open: probes and scrapers carry no keys. */
 const OPEN_PATHS = [/^\/health\/(live|ready)$/, /^\/metrics$/, /^\/docs(\/.*)?$/, /^\/openapi\.json$/];
 
+/** Health, metrics and the API docs: open to everyone, never rate-limited. */
+export function isOpenPath(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return OPEN_PATHS.some((p) => p.test(path));
+}
+
 /** Everyone, when no key is configured (local development). */
 export const ANONYMOUS: Principal = { keyId: 'anonymous', tenants: null };
 
@@ -31,8 +37,7 @@ export class ApiKeyGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
-    const path = (request.url ?? '').split('?')[0] ?? '';
-    if (OPEN_PATHS.some((p) => p.test(path))) return true;
+    if (isOpenPath(request.url ?? '')) return true;
     if (!this.keys.enabled) {
       request.principal = ANONYMOUS;
       return true;

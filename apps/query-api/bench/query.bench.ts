@@ -1,0 +1,476 @@
+/**
+ * `npm run bench:query` — a benchmark, not a test: loads N days (default 30) of 1-minute and
+ * 1-hour rollups for 50 token series and 16 GPUs into a scratch database, starts the built
+ * query API on it, and reports p50/p99 latency of the main queries next to the same reads done
+ * directly with the MongoDB driver, as a ratio. Writes bench/results/query-latest.json.
+ *
+ *   npm run bench:query -- [--days 30] [--runs 5] [--keep]
+ *
+ * Needs MONGO_URL (scripts/bench/query-bench.sh starts the local servers and sets it).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  bucketKey,
+  type GpuRollupDocument,
+  gpuRollupId,
+  gpuSeriesId,
+  type GpuSeriesDocument,
+  RESOLUTION_MS,
+  type Resolution,
+  ROLLUP_COLLECTIONS,
+  SERIES_COLLECTIONS,
+  type TokenRollupDocument,
+  tokenRollupId,
+  tokenSeriesId,
+  type TokenSeriesDocument,
+} from '@tokenmeter/contracts/storage';
+import { type Collection, type Document, MongoClient } from 'mongodb';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** The query API's FerretDB point-read concurrency (MongoConnection.findByIds). */
+const POINT_READ_CONCURRENCY = 16;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+const DAYS = arg('days', 30);
+const RUNS = arg('runs', 5);
+const KEEP = process.argv.includes('--keep');
+const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27018/tokenmeter';
+const DB = `tm_bench_query_${Date.now().toString(36)}`;
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1_664_525 + 1_013_904_223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+const random = seeded(4242);
+
+interface TokenSeries {
+  tenant: string;
+  model: string;
+  node: string;
+}
+const NODES = ['node-0', 'node-1', 'node-2', 'node-3'];
+const TOKEN_SERIES: TokenSeries[] = [];
+for (let i = 0; TOKEN_SERIES.length < 50; i += 1) {
+  TOKEN_SERIES.push({
+    tenant: `tenant-${i % 5}`,
+    model: `model-${Math.floor(i / 5) % 5}`,
+    node: NODES[i % 4] as string,
+  });
+}
+const GPUS = NODES.flatMap((node) => [0, 1, 2, 3].map((gpuIndex) => ({ node, gpuIndex })));
+
+function histogram(center: number, count: number): Record<string, number> {
+  const h: Record<string, number> = {};
+  for (let i = 0; i < count; i += 1) {
+    const key = bucketKey(center + Math.floor(random() * 12) - 6);
+    h[key] = (h[key] ?? 0) + 1;
+  }
+  return h;
+}
+
+function mergeInto(target: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) target[k] = (target[k] ?? 0) + v;
+}
+
+function tokenMinute(s: TokenSeries, startMs: number): TokenRollupDocument {
+  const requests = 1 + Math.floor(random() * 30);
+  const errors = random() < 0.1 ? 1 : 0;
+  const input = requests * (200 + Math.floor(random() * 2_000));
+  const output = requests * (50 + Math.floor(random() * 500));
+  return {
+    _id: tokenRollupId('1m', s.tenant, s.model, s.node, startMs),
+    resolution: '1m',
+    bucketStart: new Date(startMs),
+    wm: { p0: 1 },
+    ...s,
+    requests,
+    errors,
+    inputTokens: input,
+    outputTokens: output,
+    cachedInputTokens: Math.floor(input * 0.1),
+    durationMsSum: requests * 1_500,
+    durationMsMin: 100,
+    durationMsMax: 9_000,
+    durationH: histogram(120, requests),
+    ttftCount: requests,
+    ttftMsSum: requests * 150,
+    ttftMsMin: 20,
+    ttftMsMax: 900,
+    ttftH: histogram(95, requests),
+  };
+}
+
+function tokenHour(minutes: TokenRollupDocument[], s: TokenSeries, startMs: number): TokenRollupDocument {
+  const hour: TokenRollupDocument = {
+    ...tokenMinute(s, startMs),
+    _id: tokenRollupId('1h', s.tenant, s.model, s.node, startMs),
+    resolution: '1h',
+  };
+  for (const f of ['requests', 'errors', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'ttftCount'] as const) {
+    hour[f] = minutes.reduce((sum, m) => sum + m[f], 0);
+  }
+  hour.durationH = {};
+  hour.ttftH = {};
+  for (const m of minutes) {
+    mergeInto(hour.durationH, m.durationH);
+    mergeInto(hour.ttftH, m.ttftH ?? {});
+  }
+  return hour;
+}
+
+function gpuDoc(
+  g: { node: string; gpuIndex: number },
+  resolution: Resolution,
+  startMs: number,
+  energy: { value: number },
+): GpuRollupDocument {
+  const samples = resolution === '1m' ? 4 : 240;
+  const util = 30 + random() * 60;
+  const energyJMin = energy.value;
+  energy.value += (150 + util * 5) * (RESOLUTION_MS[resolution] / 1000);
+  return {
+    _id: gpuRollupId(resolution, g.node, g.gpuIndex, startMs),
+    resolution,
+    bucketStart: new Date(startMs),
+    wm: { p0: 1 },
+    ...g,
+    samples,
+    utilizationPctSum: util * samples,
+    utilizationPctMax: Math.min(100, util + 10),
+    memoryUsedMiBSum: 40_000 * samples,
+    memoryUsedMiBMax: 60_000,
+    powerWSum: (150 + util * 5) * samples,
+    powerWMax: 700,
+    temperatureCMax: 70,
+    energySamples: samples,
+    energyJMin,
+    energyJMax: energy.value,
+  };
+}
+
+class Loader {
+  private buffer: Document[] = [];
+  loaded = 0;
+  private readonly started = Date.now();
+  private lastReport = 0;
+
+  constructor(
+    private readonly collection: Collection<Document>,
+    private readonly total: number,
+    private readonly label: string,
+  ) {}
+
+  async add(doc: Document): Promise<void> {
+    this.buffer.push(doc);
+    if (this.buffer.length >= 1_000) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const docs = this.buffer;
+    this.buffer = [];
+    await this.collection.insertMany(docs, { ordered: false });
+    this.loaded += docs.length;
+    const now = Date.now();
+    if (now - this.lastReport > 2_000 || this.loaded === this.total) {
+      this.lastReport = now;
+      const rate = this.loaded / ((now - this.started) / 1000);
+      const eta = (this.total - this.loaded) / Math.max(1, rate);
+      process.stdout.write(
+        `\r  ${this.label}: ${this.loaded.toLocaleString('en')} / ${this.total.toLocaleString('en')} docs, ` +
+          `${Math.round(rate).toLocaleString('en')}/s, ETA ${Math.round(eta)} s   `,
+      );
+    }
+  }
+
+  done(): void {
+    process.stdout.write('\n');
+  }
+}
+
+async function load(client: MongoClient, fromMs: number, toMs: number): Promise<{ docs: number; seconds: number }> {
+  const db = client.db(DB);
+  const started = Date.now();
+  const minutes = (toMs - fromMs) / MINUTE;
+  const tokens = new Loader(
+    db.collection(ROLLUP_COLLECTIONS.tokens),
+    TOKEN_SERIES.length * (minutes + minutes / 60),
+    'token rollups',
+  );
+  for (const s of TOKEN_SERIES) {
+    for (let hour = fromMs; hour < toMs; hour += HOUR) {
+      const inHour: TokenRollupDocument[] = [];
+      for (let m = hour; m < hour + HOUR; m += MINUTE) {
+        const doc = tokenMinute(s, m);
+        inHour.push(doc);
+        await tokens.add(doc);
+      }
+      await tokens.add(tokenHour(inHour, s, hour));
+    }
+  }
+  await tokens.flush();
+  tokens.done();
+  const gpus = new Loader(db.collection(ROLLUP_COLLECTIONS.gpu), GPUS.length * (minutes + minutes / 60), 'GPU rollups');
+  for (const g of GPUS) {
+    const minuteEnergy = { value: 1e7 };
+    const hourEnergy = { value: 1e7 };
+    for (let hour = fromMs; hour < toMs; hour += HOUR) {
+      for (let m = hour; m < hour + HOUR; m += MINUTE) await gpus.add(gpuDoc(g, '1m', m, minuteEnergy));
+      await gpus.add(gpuDoc(g, '1h', hour, hourEnergy));
+    }
+  }
+  await gpus.flush();
+  gpus.done();
+  const firstHour = new Date(fromMs);
+  const lastHour = new Date(toMs - HOUR);
+  await db
+    .collection<TokenSeriesDocument>(SERIES_COLLECTIONS.tokens)
+    .insertMany(
+      TOKEN_SERIES.map((s) => ({ _id: tokenSeriesId(s.tenant, s.model, s.node), ...s, firstHour, lastHour })),
+    );
+  await db.collection<GpuSeriesDocument>(SERIES_COLLECTIONS.gpu).insertMany(
+    GPUS.map((g) => ({
+      _id: gpuSeriesId(g.node, g.gpuIndex),
+      ...g,
+      firstHour,
+      lastHour,
+      lastSeen: new Date(toMs - 1),
+    })),
+  );
+  return { docs: tokens.loaded + gpus.loaded, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The reads the API does for a query, done directly with the driver (point reads by `_id`). */
+async function pointReads(client: MongoClient, collection: string, ids: string[]): Promise<number> {
+  const c = client.db(DB).collection<{ _id: string }>(collection);
+  let found = 0;
+  for (let i = 0; i < ids.length; i += POINT_READ_CONCURRENCY) {
+    const docs = await Promise.all(
+      ids.slice(i, i + POINT_READ_CONCURRENCY).map((_id) => c.findOne({ _id }, { projection: { wm: 0 } })),
+    );
+    found += docs.filter((d) => d !== null).length;
+  }
+  return found;
+}
+
+interface Query {
+  name: string;
+  path: string;
+  /** The same reads with the driver: registry scan + rollup point reads. */
+  direct: (client: MongoClient) => Promise<number>;
+}
+
+function starts(fromMs: number, toMs: number, sizeMs: number): number[] {
+  const out: number[] = [];
+  for (let t = fromMs; t < toMs; t += sizeMs) out.push(t);
+  return out;
+}
+
+function queries(endMs: number): Query[] {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const registry = async (client: MongoClient, name: string) => client.db(DB).collection(name).find({}).toArray();
+  const tokenIds = (series: TokenSeries[], resolution: Resolution, fromMs: number, toMs: number) =>
+    series.flatMap((s) =>
+      starts(fromMs, toMs, RESOLUTION_MS[resolution]).map((t) =>
+        tokenRollupId(resolution, s.tenant, s.model, s.node, t),
+      ),
+    );
+  const gpuIds = (gpus: typeof GPUS, resolution: Resolution, fromMs: number, toMs: number) =>
+    gpus.flatMap((g) =>
+      starts(fromMs, toMs, RESOLUTION_MS[resolution]).map((t) => gpuRollupId(resolution, g.node, g.gpuIndex, t)),
+    );
+  const model0 = TOKEN_SERIES.filter((s) => s.model === 'model-0');
+  const node0Gpus = GPUS.filter((g) => g.node === 'node-0');
+  const last6h = endMs - 6 * HOUR;
+  const last24h = endMs - DAY;
+  const last7d = endMs - 7 * DAY;
+  const all = endMs - DAYS * DAY;
+  return [
+    {
+      name: 'tokens/series 6h step=5m model=model-0 (10 series, 1m rollups)',
+      path: `/v1/tokens/series?from=${iso(last6h)}&to=${iso(endMs)}&step=5m&model=model-0`,
+      direct: async (c) =>
+        (await registry(c, SERIES_COLLECTIONS.tokens)).length +
+        (await pointReads(c, ROLLUP_COLLECTIONS.tokens, tokenIds(model0, '1m', last6h, endMs))),
+    },
+    {
+      name: 'tokens/series 7d step=1h groupBy=model (50 series, 1h rollups)',
+      path: `/v1/tokens/series?from=${iso(last7d)}&to=${iso(endMs)}&step=1h&groupBy=model`,
+      direct: async (c) =>
+        (await registry(c, SERIES_COLLECTIONS.tokens)).length +
+        (await pointReads(c, ROLLUP_COLLECTIONS.tokens, tokenIds(TOKEN_SERIES, '1h', last7d, endMs))),
+    },
+    {
+      name: `tokens/totals ${DAYS}d groupBy=tenant (50 series, 1h rollups)`,
+      path: `/v1/tokens/totals?from=${iso(all)}&to=${iso(endMs)}&groupBy=tenant`,
+      direct: async (c) =>
+        (await registry(c, SERIES_COLLECTIONS.tokens)).length +
+        (await pointReads(c, ROLLUP_COLLECTIONS.tokens, tokenIds(TOKEN_SERIES, '1h', all, endMs))),
+    },
+    {
+      name: 'gpus/series 24h step=15m node=node-0 (4 GPUs, 1m rollups)',
+      path: `/v1/gpus/series?from=${iso(last24h)}&to=${iso(endMs)}&step=15m&node=node-0`,
+      direct: async (c) =>
+        (await registry(c, SERIES_COLLECTIONS.gpu)).length +
+        (await pointReads(c, ROLLUP_COLLECTIONS.gpu, gpuIds(node0Gpus, '1m', last24h - MINUTE, endMs))),
+    },
+    {
+      name: 'gpus (inventory of 16 GPUs)',
+      path: '/v1/gpus',
+      direct: async (c) => (await registry(c, SERIES_COLLECTIONS.gpu)).length,
+    },
+    {
+      name: 'efficiency 24h step=1h (50 series + 16 GPUs, 1h rollups)',
+      path: `/v1/efficiency?from=${iso(last24h)}&to=${iso(endMs)}&step=1h`,
+      direct: async (c) =>
+        (await registry(c, SERIES_COLLECTIONS.tokens)).length +
+        (await registry(c, SERIES_COLLECTIONS.gpu)).length +
+        (await pointReads(c, ROLLUP_COLLECTIONS.tokens, tokenIds(TOKEN_SERIES, '1h', last24h, endMs))) +
+        (await pointReads(c, ROLLUP_COLLECTIONS.gpu, gpuIds(GPUS, '1h', last24h - HOUR, endMs))),
+    },
+  ];
+}
+
+function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1] ?? Number.NaN;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function startQueryApi(port: number): Promise<ChildProcess> {
+  const entry = path.join(ROOT, 'dist', 'apps', 'query-api', 'apps', 'query-api', 'src', 'main.js');
+  const child = spawn(process.execPath, [entry], {
+    env: {
+      ...process.env,
+      MONGO_URL,
+      MONGO_DB: DB,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      QUERY_RATE_LIMIT_PER_MINUTE: '0',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`query API exited with ${child.exitCode} (is dist/ built?)`);
+    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return child;
+    if (Date.now() > deadline) throw new Error('query API not ready within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function main(): Promise<void> {
+  const client = new MongoClient(MONGO_URL, { maxPoolSize: 32 });
+  await client.connect();
+  const info = await client.db('admin').command({ buildInfo: 1 });
+  const server =
+    typeof info.ferretdbVersion === 'string' ? `FerretDB ${info.ferretdbVersion}` : `MongoDB ${String(info.version)}`;
+  const endMs = Math.floor(Date.now() / HOUR) * HOUR;
+  const fromMs = endMs - DAYS * DAY;
+  console.log(`bench:query — ${DAYS} days, 50 token series, 16 GPUs, ${RUNS} runs per query, on ${server} (${DB})`);
+  let child: ChildProcess | undefined;
+  try {
+    const loaded = await load(client, fromMs, endMs);
+    console.log(`  loaded ${loaded.docs.toLocaleString('en')} rollup documents in ${loaded.seconds.toFixed(0)} s`);
+    const port = await freePort();
+    child = await startQueryApi(port);
+    const results = [];
+    for (const q of queries(endMs)) {
+      const api: number[] = [];
+      const direct: number[] = [];
+      let body = '';
+      for (let run = 0; run <= RUNS; run += 1) {
+        let t = performance.now();
+        const res = await fetch(`http://127.0.0.1:${port}${q.path}`);
+        body = await res.text();
+        if (res.status !== 200) throw new Error(`${q.path} answered ${res.status}: ${body.slice(0, 300)}`);
+        const apiMs = performance.now() - t;
+        t = performance.now();
+        await q.direct(client);
+        const directMs = performance.now() - t;
+        if (run > 0) {
+          // run 0 warms caches and connections
+          api.push(apiMs);
+          direct.push(directMs);
+        }
+      }
+      const row = {
+        query: q.name,
+        apiP50Ms: Math.round(percentile(api, 0.5)),
+        apiP99Ms: Math.round(percentile(api, 0.99)),
+        directP50Ms: Math.round(percentile(direct, 0.5)),
+        directP99Ms: Math.round(percentile(direct, 0.99)),
+        ratioP50: Number((percentile(api, 0.5) / percentile(direct, 0.5)).toFixed(2)),
+        responseBytes: body.length,
+      };
+      results.push(row);
+      console.log(
+        `  ${row.query}\n    API p50 ${row.apiP50Ms} ms, p99 ${row.apiP99Ms} ms | driver p50 ${row.directP50Ms} ms, ` +
+          `p99 ${row.directP99Ms} ms | API/driver ${row.ratioP50}x | ${row.responseBytes} bytes`,
+      );
+    }
+    const output = {
+      takenAt: new Date().toISOString(),
+      machine: {
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        cores: os.cpus().length,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        os: `${os.type()} ${os.release()}`,
+        node: process.version,
+      },
+      server,
+      dataset: { days: DAYS, tokenSeries: TOKEN_SERIES.length, gpus: GPUS.length, rollupDocuments: loaded.docs },
+      runsPerQuery: RUNS,
+      results,
+    };
+    const dir = path.join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'query-latest.json'), `${JSON.stringify(output, null, 2)}\n`);
+    console.log(`  wrote bench/results/query-latest.json`);
+  } finally {
+    child?.kill('SIGTERM');
+    if (!KEEP)
+      await client
+        .db(DB)
+        .dropDatabase()
+        .catch(() => undefined);
+    await client.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

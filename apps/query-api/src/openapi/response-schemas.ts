@@ -1,0 +1,142 @@
+// JSON Schemas of the query API's responses, for the OpenAPI document (and the e2e tests,
+// which validate every response against them).
+import type { SchemaObject } from '@nestjs/swagger';
+
+const time: SchemaObject = { type: 'string', format: 'date-time' };
+const nullableNumber: SchemaObject = { type: ['number', 'null'] };
+const integer: SchemaObject = { type: 'integer', minimum: 0 };
+
+function object(properties: Record<string, SchemaObject>, optional: string[] = []): SchemaObject {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(properties).filter((k) => !optional.includes(k)),
+    properties,
+  };
+}
+
+const percentiles = object({ p50: nullableNumber, p95: nullableNumber, p99: nullableNumber });
+const avgMax = object({ avg: nullableNumber, max: nullableNumber });
+const tokenKey: SchemaObject = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { model: { type: 'string' }, tenant: { type: 'string' }, node: { type: 'string' } },
+};
+const tokenCounts = {
+  requests: integer,
+  errors: integer,
+  inputTokens: integer,
+  outputTokens: integer,
+  cachedInputTokens: integer,
+};
+
+export const PROBLEM_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: object({ name: { type: 'string' }, message: { type: 'string' } }),
+    },
+  },
+};
+
+export const TOKEN_SERIES_RESPONSE = object({
+  from: time,
+  to: time,
+  step: { type: 'string' },
+  series: {
+    type: 'array',
+    items: object({
+      key: tokenKey,
+      points: {
+        type: 'array',
+        items: object({
+          t: time,
+          ...tokenCounts,
+          tokensPerSecond: { type: 'number', description: 'output tokens per second of the bucket' },
+          ttftMs: percentiles,
+          durationMs: percentiles,
+        }),
+      },
+    }),
+  },
+});
+
+export const TOKEN_TOTALS_RESPONSE = object({
+  from: time,
+  to: time,
+  rows: { type: 'array', items: object({ key: tokenKey, ...tokenCounts }) },
+});
+
+export const GPU_SERIES_RESPONSE = object({
+  from: time,
+  to: time,
+  step: { type: 'string' },
+  series: {
+    type: 'array',
+    items: object({
+      key: object({ node: { type: 'string' }, gpuIndex: integer }),
+      points: {
+        type: 'array',
+        items: object(
+          {
+            t: time,
+            samples: integer,
+            utilizationPct: avgMax,
+            memoryUsedMiB: avgMax,
+            powerW: avgMax,
+            temperatureC: object({ max: nullableNumber }),
+            energyJ: { type: 'number', description: 'energy used in the bucket, from the cumulative counter' },
+          },
+          ['energyJ'],
+        ),
+      },
+    }),
+  },
+});
+
+export const GPU_INVENTORY_RESPONSE = object({
+  items: {
+    type: 'array',
+    items: object(
+      {
+        node: { type: 'string' },
+        gpuIndex: integer,
+        gpuUuid: { type: 'string' },
+        gpuModel: { type: 'string' },
+        lastSeen: time,
+        latest: { type: ['object', 'null'], description: 'the newest GpuSample (without node and gpuIndex)' },
+      },
+      ['gpuUuid', 'gpuModel'],
+    ),
+  },
+});
+
+export const EFFICIENCY_RESPONSE = object({
+  from: time,
+  to: time,
+  step: { type: 'string' },
+  series: {
+    type: 'array',
+    items: object({
+      key: object({ node: { type: 'string' }, model: { type: 'string' } }),
+      points: {
+        type: 'array',
+        items: object({
+          t: time,
+          tokens: integer,
+          energyJ: nullableNumber,
+          gpuSeconds: nullableNumber,
+          tokensPerJoule: nullableNumber,
+          gpuSecondsPer1kTokens: nullableNumber,
+        }),
+      },
+    }),
+  },
+});

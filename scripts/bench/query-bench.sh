@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm run bench:query`: builds the services if needed, starts the local Kafka and FerretDB
+# (or uses MONGO_URL when set), and runs apps/query-api/bench/query.bench.ts with the arguments.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+[[ -f dist/apps/query-api/apps/query-api/src/main.js ]] || npm run --silent build
+if [[ -z "${MONGO_URL:-}" ]]; then
+  while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done < <(scripts/dev/servers.sh up)
+fi
+exec node -r @swc-node/register apps/query-api/bench/query.bench.ts "$@"

@@ -1,0 +1,718 @@
+// The query API end to end (issue 4): a known dataset posted through the producer, stored by
+// the processor, and every rollup endpoint's numbers checked against values computed here from
+// the raw events; tenant scoping through every endpoint; a corpus of hostile queries; rate
+// limiting; the OpenAPI document served equals the committed one.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
+import { HISTOGRAM_MAX_RELATIVE_ERROR } from '@tokenmeter/contracts/storage';
+import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
+import { hashApiKey } from '@tokenmeter/telemetry';
+import { MongoClient } from 'mongodb';
+import { serverEnv, runId } from '../support/env';
+import { expectEventually } from '../support/eventually';
+import {
+  close,
+  exactNearestRank,
+  expectedGpuBuckets,
+  type ExpectedTokenBucket,
+  expectedTokenBuckets,
+  floorTo,
+  maxOf,
+  mean,
+} from '../support/query-expectations';
+import { portBlock, type RunningService, startService, stopService } from '../support/services';
+
+const id = runId();
+const dbName = `tm_qe2e_${id}`;
+const { kafkaBrokers, mongoUrl } = serverEnv();
+const ports = portBlock();
+const logDir = path.resolve(__dirname, '..', '..', '.local', 'test-logs', `query-e2e-${id}`);
+const env = {
+  KAFKA_BROKERS: kafkaBrokers,
+  MONGO_URL: mongoUrl,
+  MONGO_DB: dbName,
+  KAFKA_TOPIC_TOKENS: `qe2e-${id}.tokens`,
+  KAFKA_TOPIC_GPU: `qe2e-${id}.gpu`,
+  KAFKA_TOPIC_DLQ: `qe2e-${id}.dlq`,
+  KAFKA_TOPIC_PARTITIONS: '3',
+  PROCESSOR_GROUP_PREFIX: `qe2e-${id}`,
+  QUERY_RATE_LIMIT_PER_MINUTE: '0',
+  LOG_LEVEL: 'info',
+};
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const TENANT_KEY = `tm_qe2e_${randomUUID()}`;
+const ADMIN_KEY = `tm_qe2e_${randomUUID()}`;
+const BURST_KEY = `tm_qe2e_${randomUUID()}`;
+const RATE_LIMIT = 40;
+
+// The dataset: 2 h 50 min of traffic starting 7 minutes past a UTC hour, so ranges have whole
+// hours (1h rollups) and partial ones (1m rollups).
+const base = floorTo(Date.now() - 4 * HOUR, HOUR);
+const spanMs = 2 * HOUR + 50 * MINUTE;
+const dataFrom = base + 7 * MINUTE;
+const TENANTS = ['tenant-a', 'tenant-b', 'tenant-c'];
+const MODELS = ['llama-3.1-8b', 'qwen2.5-72b'];
+const NODES = ['node-1', 'node-2'];
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1_664_525 + 1_013_904_223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+const random = seeded(20261126);
+
+const tokens: TokenUsageEvent[] = Array.from({ length: 1_500 }, (_, i) => {
+  const durationMs = Math.round((20 + random() * 20_000) * 1000) / 1000;
+  const withTtft = random() < 0.9;
+  const error = random() < 0.05;
+  const inputTokens = 1 + Math.floor(random() * 8_000);
+  return buildTokenUsageEvent({
+    eventId: `qe2e-${id}-t${i}`,
+    time: new Date(dataFrom + Math.floor(random() * spanMs)).toISOString(),
+    tenant: TENANTS[i % 3] as string,
+    model: MODELS[Math.floor(random() * 2)] as string,
+    node: NODES[Math.floor(random() * 2)] as string,
+    inputTokens,
+    outputTokens: error ? 0 : 1 + Math.floor(random() * 2_000),
+    ...(random() < 0.3 ? { cachedInputTokens: Math.floor(random() * inputTokens) } : {}),
+    ...(withTtft ? { ttftMs: Math.round(durationMs * random() * 1000) / 1000 } : { ttftMs: undefined }),
+    durationMs,
+    status: error ? 'error' : 'ok',
+  });
+}).map((e) => JSON.parse(JSON.stringify(e)) as TokenUsageEvent);
+
+// Two nodes x two GPUs, one sample every 30 s, energy counter rising with power.
+const gpus: GpuSample[] = [];
+for (const node of NODES) {
+  for (const gpuIndex of [0, 1]) {
+    let energyJ = 1_000_000 + gpuIndex * 50_000;
+    for (let t = dataFrom; t < dataFrom + spanMs; t += 30_000) {
+      const utilizationPct = Math.round(random() * 1000) / 10;
+      const powerW = Math.round((80 + utilizationPct * 6) * 10) / 10;
+      energyJ += powerW * 30;
+      gpus.push(
+        buildGpuSample({
+          eventId: `qe2e-${id}-g-${node}-${gpuIndex}-${t}`,
+          time: new Date(t + 1_000).toISOString(),
+          node,
+          gpuIndex,
+          utilizationPct,
+          memoryUsedMiB: 20_000 + Math.floor(random() * 40_000),
+          powerW,
+          temperatureC: 40 + Math.floor(random() * 40),
+          energyJ: Math.round(energyJ * 10) / 10,
+        }),
+      );
+    }
+  }
+}
+
+let services: RunningService[] = [];
+let producerUrl = '';
+let openUrl = '';
+let securedUrl = '';
+
+interface Json {
+  [key: string]: unknown;
+}
+
+async function get(url: string, key?: string): Promise<{ status: number; body: Json; headers: Headers }> {
+  const res = await fetch(url, key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
+  const text = await res.text();
+  let body: Json;
+  try {
+    body = text.length > 0 ? (JSON.parse(text) as Json) : {};
+  } catch {
+    body = { text };
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+async function getOk(pathname: string, params: Record<string, string>, url = openUrl, key?: string): Promise<Json> {
+  const res = await get(`${url}${pathname}?${new URLSearchParams(params).toString()}`, key);
+  if (res.status !== 200) throw new Error(`${pathname} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Within the documented histogram error of the exact nearest-rank percentile. */
+function percentileOk(actual: unknown, values: number[], q: number): boolean {
+  const exact = exactNearestRank(values, q);
+  if (exact === null) return actual === null;
+  if (typeof actual !== 'number') return false;
+  return Math.abs(actual - exact) <= HISTOGRAM_MAX_RELATIVE_ERROR * exact + 0.01;
+}
+
+interface TokenPointJson {
+  t: string;
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  tokensPerSecond: number;
+  ttftMs: Record<'p50' | 'p95' | 'p99', number | null>;
+  durationMs: Record<'p50' | 'p95' | 'p99', number | null>;
+}
+
+/** Compares a token series response with the dataset; returns every difference. */
+function tokenSeriesDifferences(
+  body: Json,
+  events: readonly TokenUsageEvent[],
+  opts: { fromMs: number; toMs: number; stepMs: number; groupBy: ('model' | 'tenant' | 'node')[] },
+): string[] {
+  const expected = expectedTokenBuckets(events, opts);
+  if (opts.groupBy.length === 0 && expected.size === 0) expected.set('{}', new Map());
+  const series = body.series as { key: Json; points: TokenPointJson[] }[];
+  const differences: string[] = [];
+  const keys = series.map((s) => JSON.stringify(s.key)).sort();
+  const expectedKeys = [...expected.keys()].sort();
+  if (JSON.stringify(keys) !== JSON.stringify(expectedKeys)) {
+    differences.push(`series keys ${keys.join(' ')} != ${expectedKeys.join(' ')}`);
+  }
+  const points = (opts.toMs - opts.fromMs) / opts.stepMs;
+  for (const s of series) {
+    const buckets = expected.get(JSON.stringify(s.key)) ?? new Map<number, ExpectedTokenBucket>();
+    if (s.points.length !== points)
+      differences.push(`${JSON.stringify(s.key)}: ${s.points.length} points != ${points}`);
+    for (const p of s.points) {
+      const t = Date.parse(p.t);
+      const e: ExpectedTokenBucket = buckets.get(t) ?? {
+        requests: 0,
+        errors: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        cachedInputTokens: 0,
+        ttft: [],
+        duration: [],
+      };
+      const where = `${JSON.stringify(s.key)} @ ${p.t}`;
+      for (const field of ['requests', 'errors', 'inputTokens', 'outputTokens', 'cachedInputTokens'] as const) {
+        if (p[field] !== e[field]) differences.push(`${where}: ${field} ${p[field]} != ${e[field]}`);
+      }
+      if (!close(p.tokensPerSecond, e.outputTokens / (opts.stepMs / 1000))) {
+        differences.push(`${where}: tokensPerSecond ${p.tokensPerSecond}`);
+      }
+      for (const [q, name] of [
+        [0.5, 'p50'],
+        [0.95, 'p95'],
+        [0.99, 'p99'],
+      ] as const) {
+        if (!percentileOk(p.ttftMs[name], e.ttft, q)) {
+          differences.push(`${where}: ttftMs.${name} ${p.ttftMs[name]} vs exact ${exactNearestRank(e.ttft, q)}`);
+        }
+        if (!percentileOk(p.durationMs[name], e.duration, q)) {
+          differences.push(
+            `${where}: durationMs.${name} ${p.durationMs[name]} vs exact ${exactNearestRank(e.duration, q)}`,
+          );
+        }
+      }
+    }
+  }
+  return differences;
+}
+
+beforeAll(async () => {
+  const processor = await startService('processor', ports.processor, env, logDir);
+  const producer = await startService('producer', ports.producer, env, logDir);
+  const open = await startService('query-api', ports.queryApi, env, path.join(logDir, 'open'));
+  const secured = await startService(
+    'query-api',
+    ports.queryApi + 5,
+    {
+      ...env,
+      QUERY_RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
+      API_KEYS: [
+        `sha256:${hashApiKey(TENANT_KEY)}=tenant-a`,
+        `sha256:${hashApiKey(ADMIN_KEY)}=*`,
+        `sha256:${hashApiKey(BURST_KEY)}=*`,
+      ].join(';'),
+    },
+    path.join(logDir, 'secured'),
+  );
+  services = [producer, processor, open, secured];
+  producerUrl = producer.baseUrl;
+  openUrl = open.baseUrl;
+  securedUrl = secured.baseUrl;
+
+  for (const [pathname, items] of [
+    ['/v1/tokens', tokens],
+    ['/v1/gpus', gpus],
+  ] as const) {
+    for (let i = 0; i < items.length; i += 500) {
+      const res = await fetch(`${producerUrl}${pathname}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(items.slice(i, i + 500)),
+      });
+      if (res.status !== 202) throw new Error(`posting to ${pathname} answered ${res.status}: ${await res.text()}`);
+    }
+  }
+  // Stored and rolled up: the totals over everything and the GPU sample count reach the dataset.
+  await expectEventually(
+    async () => {
+      const totals = await getOk('/v1/tokens/totals', { from: iso(base), to: iso(base + 4 * HOUR) });
+      const requests = (totals.rows as { requests: number }[])[0]?.requests;
+      const gpuSeries = await getOk('/v1/gpus/series', { from: iso(base), to: iso(base + 4 * HOUR), step: '1h' });
+      const samples = (gpuSeries.series as { points: { samples: number }[] }[])
+        .flatMap((s) => s.points)
+        .reduce((sum, p) => sum + p.samples, 0);
+      if (requests !== tokens.length || samples !== gpus.length) {
+        throw new Error(`rolled up ${requests}/${tokens.length} token events, ${samples}/${gpus.length} GPU samples`);
+      }
+    },
+    { timeoutMs: 120_000, intervalMs: 1_000, description: 'dataset rolled up' },
+  );
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all(services.map((s) => stopService(s)));
+  const mongo = new MongoClient(mongoUrl);
+  await mongo
+    .db(dbName)
+    .dropDatabase()
+    .catch(() => undefined);
+  await mongo.close();
+});
+
+describe('token series', () => {
+  it.each([
+    {
+      step: '1m',
+      stepMs: MINUTE,
+      groupBy: [] as ('model' | 'tenant' | 'node')[],
+      from: dataFrom + 13 * MINUTE,
+      hours: 1,
+    },
+    { step: '5m', stepMs: 5 * MINUTE, groupBy: ['model'] as ('model' | 'tenant' | 'node')[], from: base, hours: 4 },
+    {
+      step: '15m',
+      stepMs: 15 * MINUTE,
+      groupBy: ['tenant', 'node'] as ('model' | 'tenant' | 'node')[],
+      from: base,
+      hours: 4,
+    },
+    {
+      step: '1h',
+      stepMs: HOUR,
+      groupBy: ['model', 'tenant', 'node'] as ('model' | 'tenant' | 'node')[],
+      from: base,
+      hours: 4,
+    },
+    { step: '6h', stepMs: 6 * HOUR, groupBy: ['node'] as ('model' | 'tenant' | 'node')[], from: base, hours: 4 },
+    { step: '1d', stepMs: 24 * HOUR, groupBy: [] as ('model' | 'tenant' | 'node')[], from: base, hours: 4 },
+  ])('matches the dataset at step $step grouped by [$groupBy]', async ({ step, stepMs, groupBy, from, hours }) => {
+    const to = from + hours * HOUR;
+    const params: Record<string, string> = { from: iso(from), to: iso(to), step };
+    if (groupBy.length > 0) params.groupBy = groupBy.join(',');
+    const body = await getOk('/v1/tokens/series', params);
+    const fromMs = floorTo(from, stepMs);
+    const toMs = Math.ceil(to / stepMs) * stepMs;
+    expect(body.from).toBe(iso(fromMs));
+    expect(body.to).toBe(iso(toMs));
+    expect(body.step).toBe(step);
+    expect(tokenSeriesDifferences(body, tokens, { fromMs, toMs, stepMs, groupBy })).toEqual([]);
+  });
+
+  it('filters by model, tenant and node', async () => {
+    const body = await getOk('/v1/tokens/series', {
+      from: iso(base),
+      to: iso(base + 4 * HOUR),
+      step: '15m',
+      model: 'qwen2.5-72b',
+      tenant: 'tenant-b',
+      node: 'node-2',
+    });
+    const subset = tokens.filter((e) => e.model === 'qwen2.5-72b' && e.tenant === 'tenant-b' && e.node === 'node-2');
+    expect(subset.length).toBeGreaterThan(0);
+    const opts = { fromMs: base, toMs: base + 4 * HOUR, stepMs: 15 * MINUTE, groupBy: [] };
+    expect(tokenSeriesDifferences(body, subset, opts)).toEqual([]);
+  });
+});
+
+describe('token totals', () => {
+  it('sum exactly over a range with partial hours at both ends, per group and overall', async () => {
+    const from = dataFrom + 17 * MINUTE + 20_000; // aligned outward to the minute
+    const to = dataFrom + 2 * HOUR + 3 * MINUTE;
+    const fromMs = floorTo(from, MINUTE);
+    const toMs = Math.ceil(to / MINUTE) * MINUTE;
+    const inRange = tokens.filter((e) => Date.parse(e.time) >= fromMs && Date.parse(e.time) < toMs);
+    for (const groupBy of [[], ['model'], ['tenant', 'model'], ['node']] as ('model' | 'tenant' | 'node')[][]) {
+      const params: Record<string, string> = { from: iso(from), to: iso(to) };
+      if (groupBy.length > 0) params.groupBy = groupBy.join(',');
+      const body = await getOk('/v1/tokens/totals', params);
+      expect(body.from).toBe(iso(fromMs));
+      expect(body.to).toBe(iso(toMs));
+      interface Row {
+        key: Record<string, string>;
+        requests: number;
+        errors: number;
+        inputTokens: number;
+        outputTokens: number;
+        cachedInputTokens: number;
+      }
+      const expected = new Map<string, Row>();
+      for (const e of inRange) {
+        const key: Record<string, string> = {};
+        for (const field of groupBy) key[field] = e[field];
+        const row = expected.get(JSON.stringify(key)) ?? {
+          key,
+          requests: 0,
+          errors: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          cachedInputTokens: 0,
+        };
+        row.requests += 1;
+        row.errors += e.status === 'error' ? 1 : 0;
+        row.inputTokens += e.inputTokens;
+        row.outputTokens += e.outputTokens;
+        row.cachedInputTokens += e.cachedInputTokens ?? 0;
+        expected.set(JSON.stringify(key), row);
+      }
+      const sortRows = (rows: { key: unknown }[]) =>
+        [...rows].sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
+      expect(sortRows(body.rows as Row[])).toEqual(sortRows([...expected.values()]));
+    }
+  });
+});
+
+describe('GPU series, inventory and efficiency', () => {
+  interface GpuPointJson {
+    t: string;
+    samples: number;
+    utilizationPct: { avg: number | null; max: number | null };
+    memoryUsedMiB: { avg: number | null; max: number | null };
+    powerW: { avg: number | null; max: number | null };
+    temperatureC: { max: number | null };
+    energyJ?: number;
+  }
+
+  it.each([
+    { step: '1m', stepMs: MINUTE, from: dataFrom + 40 * MINUTE, hours: 1 },
+    { step: '15m', stepMs: 15 * MINUTE, from: base, hours: 4 },
+    { step: '1h', stepMs: HOUR, from: base, hours: 4 },
+  ])('matches the samples at step $step', async ({ step, stepMs, from, hours }) => {
+    const to = from + hours * HOUR;
+    const fromMs = floorTo(from, stepMs);
+    const toMs = Math.ceil(to / stepMs) * stepMs;
+    const body = await getOk('/v1/gpus/series', { from: iso(from), to: iso(to), step });
+    const series = body.series as { key: { node: string; gpuIndex: number }; points: GpuPointJson[] }[];
+    expect(series.map((s) => `${s.key.node}/${s.key.gpuIndex}`)).toEqual([
+      'node-1/0',
+      'node-1/1',
+      'node-2/0',
+      'node-2/1',
+    ]);
+    const differences: string[] = [];
+    for (const s of series) {
+      const own = gpus.filter((g) => g.node === s.key.node && g.gpuIndex === s.key.gpuIndex);
+      const expected = expectedGpuBuckets(own, { fromMs, toMs, stepMs });
+      for (const p of s.points) {
+        const e = expected.get(Date.parse(p.t));
+        const where = `${s.key.node}/${s.key.gpuIndex} @ ${p.t}`;
+        if (p.samples !== (e?.samples ?? 0)) differences.push(`${where}: samples ${p.samples} != ${e?.samples ?? 0}`);
+        const pairs: [string, number | null | undefined, number | null | undefined][] = [
+          ['utilizationPct.avg', p.utilizationPct.avg, mean(e?.utilization ?? [])],
+          ['utilizationPct.max', p.utilizationPct.max, maxOf(e?.utilization ?? [])],
+          ['memoryUsedMiB.avg', p.memoryUsedMiB.avg, mean(e?.memory ?? [])],
+          ['memoryUsedMiB.max', p.memoryUsedMiB.max, maxOf(e?.memory ?? [])],
+          ['powerW.avg', p.powerW.avg, mean(e?.power ?? [])],
+          ['powerW.max', p.powerW.max, maxOf(e?.power ?? [])],
+          ['temperatureC.max', p.temperatureC.max, maxOf(e?.temperature ?? [])],
+          ['energyJ', p.energyJ, e?.energyJ],
+        ];
+        for (const [name, actual, wanted] of pairs) {
+          if (!close(actual, wanted)) differences.push(`${where}: ${name} ${actual} != ${wanted}`);
+        }
+      }
+    }
+    expect(differences).toEqual([]);
+  });
+
+  it('lists every GPU with its latest sample', async () => {
+    const body = await getOk('/v1/gpus', {});
+    const items = body.items as Json[];
+    expect(items.map((g) => `${String(g.node)}/${String(g.gpuIndex)}`)).toEqual([
+      'node-1/0',
+      'node-1/1',
+      'node-2/0',
+      'node-2/1',
+    ]);
+    for (const item of items) {
+      const own = gpus.filter((g) => g.node === item.node && g.gpuIndex === item.gpuIndex);
+      const latest = own.reduce((a, b) => (Date.parse(b.time) > Date.parse(a.time) ? b : a));
+      const { node: _node, gpuIndex: _gpuIndex, ...rest } = latest;
+      expect(item.lastSeen).toBe(latest.time);
+      expect(item.latest).toEqual(rest);
+      expect(item.gpuUuid).toBe(latest.gpuUuid);
+    }
+    expect(((await getOk('/v1/gpus', { node: 'node-2' })).items as Json[]).map((g) => g.gpuIndex)).toEqual([0, 1]);
+  });
+
+  it('computes tokens per joule and GPU-seconds per 1,000 tokens per node and model', async () => {
+    const stepMs = 15 * MINUTE;
+    const fromMs = base;
+    const toMs = base + 4 * HOUR;
+    const body = await getOk('/v1/efficiency', { from: iso(fromMs), to: iso(toMs), step: '15m' });
+    const series = body.series as { key: { node: string; model: string }; points: Json[] }[];
+    const differences: string[] = [];
+    const nodeTotals = new Map<string, Map<number, { energyJ?: number; busy: number; tokens: number }>>();
+    for (const node of NODES) {
+      const perBucket = new Map<number, { energyJ?: number; busy: number; tokens: number }>();
+      for (const gpuIndex of [0, 1]) {
+        const own = gpus.filter((g) => g.node === node && g.gpuIndex === gpuIndex);
+        for (const [t, b] of expectedGpuBuckets(own, { fromMs, toMs, stepMs })) {
+          const x = perBucket.get(t) ?? { busy: 0, tokens: 0 };
+          x.busy += b.busySeconds;
+          if (b.energyJ !== undefined) x.energyJ = (x.energyJ ?? 0) + b.energyJ;
+          perBucket.set(t, x);
+        }
+      }
+      for (const e of tokens.filter((x) => x.node === node)) {
+        const t = floorTo(Date.parse(e.time), stepMs);
+        const x = perBucket.get(t) ?? { busy: 0, tokens: 0 };
+        x.tokens += e.inputTokens + e.outputTokens;
+        perBucket.set(t, x);
+      }
+      nodeTotals.set(node, perBucket);
+    }
+    expect(series.map((s) => `${s.key.node}/${s.key.model}`).sort()).toEqual(
+      NODES.flatMap((n) => MODELS.map((m) => `${n}/${m}`)).sort(),
+    );
+    for (const s of series) {
+      for (const p of s.points) {
+        const t = Date.parse(p.t as string);
+        const own = tokens
+          .filter((e) => e.node === s.key.node && e.model === s.key.model && floorTo(Date.parse(e.time), stepMs) === t)
+          .reduce((sum, e) => sum + e.inputTokens + e.outputTokens, 0);
+        const node = nodeTotals.get(s.key.node)?.get(t);
+        const share = node !== undefined && node.tokens > 0 ? own / node.tokens : 0;
+        const energyJ = node?.energyJ === undefined ? null : node.energyJ * share;
+        const gpuSeconds = node === undefined || node.busy === 0 ? null : node.busy * share;
+        const where = `${s.key.node}/${s.key.model} @ ${String(p.t)}`;
+        if (p.tokens !== own) differences.push(`${where}: tokens ${String(p.tokens)} != ${own}`);
+        const pairs: [string, unknown, number | null][] = [
+          ['energyJ', p.energyJ, energyJ],
+          ['gpuSeconds', p.gpuSeconds, gpuSeconds],
+          ['tokensPerJoule', p.tokensPerJoule, energyJ !== null && energyJ > 0 ? own / energyJ : null],
+          [
+            'gpuSecondsPer1kTokens',
+            p.gpuSecondsPer1kTokens,
+            gpuSeconds !== null && own > 0 ? gpuSeconds / (own / 1000) : null,
+          ],
+        ];
+        for (const [name, actual, wanted] of pairs) {
+          if (!close(actual as number | null, wanted, 1e-8))
+            differences.push(`${where}: ${name} ${String(actual)} != ${wanted}`);
+        }
+      }
+    }
+    expect(differences).toEqual([]);
+  });
+});
+
+describe('tenant scoping', () => {
+  const range = { from: iso(base), to: iso(base + 4 * HOUR) };
+  const own = tokens.filter((e) => e.tenant === 'tenant-a');
+
+  it('shows a tenant-scoped key only its tenant, through series, totals and events', async () => {
+    for (const groupBy of [[], ['tenant'], ['model', 'node']] as ('model' | 'tenant' | 'node')[][]) {
+      const params: Record<string, string> = { ...range, step: '1h' };
+      if (groupBy.length > 0) params.groupBy = groupBy.join(',');
+      const body = await getOk('/v1/tokens/series', params, securedUrl, TENANT_KEY);
+      const opts = { fromMs: base, toMs: base + 4 * HOUR, stepMs: HOUR, groupBy };
+      expect(tokenSeriesDifferences(body, own, opts)).toEqual([]);
+
+      const totals = await getOk(
+        '/v1/tokens/totals',
+        { ...range, ...(groupBy.length > 0 ? { groupBy: groupBy.join(',') } : {}) },
+        securedUrl,
+        TENANT_KEY,
+      );
+      const sum = (totals.rows as { requests: number; inputTokens: number }[]).reduce(
+        (acc, r) => ({ requests: acc.requests + r.requests, inputTokens: acc.inputTokens + r.inputTokens }),
+        { requests: 0, inputTokens: 0 },
+      );
+      expect(sum).toEqual({ requests: own.length, inputTokens: own.reduce((s, e) => s + e.inputTokens, 0) });
+    }
+    const byTenant = await getOk('/v1/tokens/totals', { ...range, groupBy: 'tenant' }, securedUrl, TENANT_KEY);
+    expect((byTenant.rows as { key: Json }[]).map((r) => r.key)).toEqual([{ tenant: 'tenant-a' }]);
+
+    const listed = await getOk('/v1/events/tokens', { ...range, limit: '1000' }, securedUrl, TENANT_KEY);
+    expect((listed.items as TokenUsageEvent[]).every((e) => e.tenant === 'tenant-a')).toBe(true);
+    expect((listed.items as TokenUsageEvent[]).length).toBe(own.length);
+
+    const foreign = tokens.find((e) => e.tenant === 'tenant-b') as TokenUsageEvent;
+    expect((await get(`${securedUrl}/v1/events/tokens/${foreign.eventId}`, TENANT_KEY)).status).toBe(404);
+    expect((await get(`${securedUrl}/v1/events/tokens/${own[0]?.eventId}`, TENANT_KEY)).status).toBe(200);
+    // GPU samples here belong to no tenant: a tenant key sees none of them.
+    expect((await getOk('/v1/events/gpus', range, securedUrl, TENANT_KEY)).items).toEqual([]);
+  });
+
+  it('refuses another tenant and the fleet-wide endpoints to a tenant-scoped key with 403', async () => {
+    const refused = [
+      `/v1/tokens/series?tenant=tenant-b`,
+      `/v1/tokens/totals?tenant=tenant-c`,
+      `/v1/events/tokens?tenant=tenant-b`,
+      `/v1/gpus`,
+      `/v1/gpus/series`,
+      `/v1/efficiency`,
+    ];
+    for (const pathname of refused) {
+      const res = await get(`${securedUrl}${pathname}`, TENANT_KEY);
+      expect({ pathname, status: res.status, type: typeof res.body.detail }).toEqual({
+        pathname,
+        status: 403,
+        type: 'string',
+      });
+    }
+    // The all-tenant key sees everything, the missing key nothing.
+    const all = await getOk('/v1/tokens/totals', range, securedUrl, ADMIN_KEY);
+    expect((all.rows as { requests: number }[])[0]?.requests).toBe(tokens.length);
+    expect((await get(`${securedUrl}/v1/tokens/totals`)).status).toBe(401);
+    expect((await get(`${securedUrl}/v1/gpus`, 'not-a-key')).status).toBe(401);
+  });
+});
+
+describe('hostile and malformed queries', () => {
+  const corpus = [
+    '/v1/tokens/series?model[$ne]=x',
+    '/v1/tokens/series?model=%7B%22%24gt%22%3A%22%22%7D&from=x',
+    '/v1/tokens/series?%24where=1',
+    '/v1/tokens/series?model.%24=1',
+    '/v1/tokens/series?tenant[$regex]=.*',
+    '/v1/tokens/series?step=2m',
+    '/v1/tokens/series?step=',
+    '/v1/tokens/series?step=1m&from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z',
+    '/v1/tokens/series?from=2026-13-01T00:00:00Z',
+    '/v1/tokens/series?from=yesterday',
+    '/v1/tokens/series?from=1700000000',
+    '/v1/tokens/series?from=2026-11-25T00:00:00Z&to=2026-11-24T00:00:00Z',
+    '/v1/tokens/series?groupBy=gpu',
+    '/v1/tokens/series?groupBy=model,model',
+    '/v1/tokens/series?groupBy=model&groupBy=node',
+    '/v1/tokens/series?model=a&model=b',
+    '/v1/tokens/series?model=' + 'x'.repeat(300),
+    '/v1/tokens/series?model=%00',
+    '/v1/tokens/series?node=%0d%0aSet-Cookie:x',
+    '/v1/tokens/series?tenant[]=a',
+    '/v1/tokens/series?__proto__[x]=1',
+    '/v1/tokens/series?constructor=1',
+    '/v1/tokens/totals?groupBy=%24tenant',
+    '/v1/tokens/totals?from=2026-11-25T00:00:00',
+    '/v1/tokens/totals?to=NaN',
+    '/v1/tokens/totals?step=1m',
+    '/v1/tokens/totals?limit=10',
+    '/v1/gpus/series?gpuIndex=-1',
+    '/v1/gpus/series?gpuIndex=1.5',
+    '/v1/gpus/series?gpuIndex=99999',
+    '/v1/gpus/series?gpuIndex=0x10',
+    '/v1/gpus/series?gpuIndex[$gt]=0',
+    '/v1/gpus/series?step=1w',
+    '/v1/gpus/series?step=1m&from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+    '/v1/gpus?node[$ne]=x',
+    '/v1/gpus?gpuIndex=0',
+    '/v1/gpus?node=',
+    '/v1/efficiency?model[$exists]=true',
+    '/v1/efficiency?step=1s',
+    '/v1/efficiency?tenant=tenant-a',
+    '/v1/efficiency?from=2026-11-25T00:00:00Z&to=2026-11-25T00:00:00Z',
+    '/v1/events/tokens?limit=0',
+    '/v1/events/tokens?limit=1001',
+    '/v1/events/tokens?limit=ten',
+    '/v1/events/tokens?cursor=not*a*cursor',
+    '/v1/events/tokens?cursor=eyJub3QiOiJhIGN1cnNvciJ9',
+    '/v1/events/tokens?cursor=' + Buffer.from('[1,{"$gt":""}]').toString('base64url'),
+    '/v1/events/tokens?cursor=' + 'A'.repeat(2000),
+    '/v1/events/gpus?gpuIndex=abc',
+    '/v1/events/tokens/has%20spaces',
+    '/v1/events/tokens/' + 'x'.repeat(200),
+    '/v1/events/tokens/%24where',
+    '/v1/events/tokens/abc?extra=1',
+    '/v1/tokens/series/..%2f..%2fetc%2fpasswd',
+    '/v1/nothing-here',
+    '/v1/tokens/series?from=2026-11-25T00:00:00Z&from=2026-11-26T00:00:00Z',
+    '/v1/tokens/series?' + Array.from({ length: 60 }, (_, i) => `p${i}=1`).join('&'),
+  ];
+
+  it(`answers each of the ${corpus.length} with a 4xx problem+json, never a 5xx`, async () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(50);
+    const outcomes: string[] = [];
+    for (const pathname of corpus) {
+      const res = await fetch(`${openUrl}${pathname}`);
+      const type = (res.headers.get('content-type') ?? '').split(';')[0];
+      const body = (await res.json().catch(() => ({}))) as Json;
+      if (
+        res.status < 400 ||
+        res.status >= 500 ||
+        type !== 'application/problem+json' ||
+        typeof body.detail !== 'string'
+      ) {
+        outcomes.push(`${pathname.slice(0, 120)} -> ${res.status} ${type}`);
+      }
+    }
+    expect(outcomes).toEqual([]);
+    // Still serving after all of it.
+    expect((await get(`${openUrl}/health/live`)).status).toBe(200);
+  });
+
+  it('names every bad parameter, and says how to narrow a range that is too large', async () => {
+    const res = await get(`${openUrl}/v1/tokens/series?step=2m&model[$ne]=x&groupBy=gpu`);
+    expect(res.status).toBe(400);
+    expect((res.body.errors as { name: string }[]).map((e) => e.name).sort()).toEqual([
+      'groupBy',
+      'model[$ne]',
+      'step',
+    ]);
+    const tooLarge = await get(`${openUrl}/v1/tokens/series?step=1m&from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z`);
+    expect(tooLarge.status).toBe(400);
+    expect(JSON.stringify(tooLarge.body.errors)).toMatch(
+      /84960 points of 1m per series, more than 10000: narrow from\/to to at most 6d22h40m or use step=15m or coarser/,
+    );
+  });
+});
+
+describe('rate limiting and the API document', () => {
+  it('answers 429 with Retry-After once a key exceeds its limit, and keeps other keys and health open', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < RATE_LIMIT + 5; i += 1) {
+      const res = await get(`${securedUrl}/v1/gpus`, BURST_KEY);
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+    expect(statuses.filter((s) => s === 200).length).toBe(RATE_LIMIT);
+    expect(statuses.filter((s) => s === 429).length).toBe(5);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    expect((await get(`${securedUrl}/v1/gpus`, ADMIN_KEY)).status).toBe(200);
+    expect((await get(`${securedUrl}/health/live`)).status).toBe(200);
+  });
+
+  it('serves the committed OpenAPI document and Swagger UI', async () => {
+    const served = await get(`${openUrl}/openapi.json`);
+    const committed = JSON.parse(
+      readFileSync(path.resolve(__dirname, '..', '..', 'apps', 'query-api', 'openapi.json'), 'utf8'),
+    ) as Json;
+    expect(served.body).toEqual(committed);
+    expect(Object.keys(committed.paths as Json)).toEqual(
+      expect.arrayContaining([
+        '/v1/tokens/series',
+        '/v1/tokens/totals',
+        '/v1/gpus/series',
+        '/v1/gpus',
+        '/v1/efficiency',
+      ]),
+    );
+    const docs = await fetch(`${openUrl}/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+  });
+});
