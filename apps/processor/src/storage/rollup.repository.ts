@@ -42,14 +42,6 @@ export class RollupConflictError extends Error {
   }
 }
 
-/**
- * FerretDB 1.24 (SQLite) keeps the cursor of every matched statement of an `update` command
- * open until the command ends; at about 100 statements that match existing documents its
- * connection pool runs dry and the command never returns. Commands of 50 stay clear of it
- * (scripts/dev/README.md, FerretDB deviations).
- */
-const UPDATES_PER_COMMAND = 50;
-
 interface WatermarkDoc extends Document {
   _id: string;
   wm?: Record<string, number>;
@@ -143,8 +135,10 @@ export class RollupRepository implements OnModuleInit {
       return { updateOne: { ...this.target(d._id, field, wm), update } };
     });
 
-    for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
-      await this.write(collection, ops.slice(i, i + UPDATES_PER_COMMAND));
+    // Bounded commands: FerretDB deadlocks on large ones (MongoConnection.updatesPerCommand).
+    const size = this.mongo.updatesPerCommand;
+    for (let i = 0; i < ops.length; i += size) {
+      await this.write(collection, ops.slice(i, i + size));
     }
     return { documents: ops.length, skipped };
   }

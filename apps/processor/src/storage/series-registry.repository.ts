@@ -15,8 +15,6 @@ import { type AnyBulkWriteOperation, type Document, MongoBulkWriteError } from '
 
 type RegistryDocument = Document & { _id: string };
 
-/** FerretDB 1.24 stalls on `update` commands of ~100 statements (see rollup.repository.ts). */
-const UPDATES_PER_COMMAND = 50;
 /** Token series already registered by this process, with the hours covered; bounded. */
 const MAX_CACHED_SERIES = 100_000;
 
@@ -76,8 +74,9 @@ export class SeriesRegistryRepository {
 
   private async write(collectionName: string, ops: AnyBulkWriteOperation<RegistryDocument>[]): Promise<void> {
     const collection = this.mongo.collection<RegistryDocument>(collectionName);
-    for (let i = 0; i < ops.length; i += UPDATES_PER_COMMAND) {
-      const chunk = ops.slice(i, i + UPDATES_PER_COMMAND);
+    const size = this.mongo.updatesPerCommand;
+    for (let i = 0; i < ops.length; i += size) {
+      const chunk = ops.slice(i, i + size);
       try {
         await collection.bulkWrite(chunk, { ordered: false });
       } catch (error) {

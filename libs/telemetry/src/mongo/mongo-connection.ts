@@ -12,6 +12,15 @@ export type MongoServerKind = 'mongodb' | 'ferretdb';
 /** Parallel point reads on FerretDB; enough to hide round trips, few enough for its pool. */
 const POINT_READ_CONCURRENCY = 16;
 
+/**
+ * Update statements per `update` command. FerretDB 1.24 (SQLite) keeps every statement's query
+ * cursor, and so one of its 100 pooled SQLite connections per database, open until the whole
+ * command ends; concurrent commands that together hold about 100 wait for each other forever
+ * (scripts/dev/README.md). Six concurrent writers (three processors, two topics each) times 10
+ * stay well under it. MongoDB has no such limit.
+ */
+const UPDATES_PER_COMMAND: Record<MongoServerKind, number> = { ferretdb: 10, mongodb: 500 };
+
 export class MongoConnection {
   private static readonly logger = new Logger('MongoConnection');
 
@@ -42,6 +51,11 @@ export class MongoConnection {
       'connected to MongoDB',
     );
     return new MongoConnection(connection, settings.dbName, serverKind);
+  }
+
+  /** The most update statements one bulk write should carry on this server. */
+  get updatesPerCommand(): number {
+    return UPDATES_PER_COMMAND[this.serverKind];
   }
 
   private get db(): Db {
