@@ -255,20 +255,26 @@ beforeAll(async () => {
       if (res.status !== 202) throw new Error(`posting to ${pathname} answered ${res.status}: ${await res.text()}`);
     }
   }
-  // Stored and rolled up: the totals over everything and the GPU sample count reach the dataset.
+  // Stored and rolled up at both resolutions (a batch writes its 1m and 1h documents in several
+  // commands, so one resolution can be complete before the other): the totals of the 1h and
+  // the 1m rollups and the GPU sample counts of both reach the dataset.
+  const range = { from: iso(base), to: iso(base + 4 * HOUR) };
+  const sum = (body: Json, field: 'requests' | 'samples') =>
+    (body.series as { points: Record<string, number>[] }[])
+      .flatMap((s) => s.points)
+      .reduce((total, p) => total + (p[field] ?? 0), 0);
   await expectEventually(
     async () => {
-      const totals = await getOk('/v1/tokens/totals', { from: iso(base), to: iso(base + 4 * HOUR) });
-      const requests = (totals.rows as { requests: number }[])[0]?.requests;
-      const gpuSeries = await getOk('/v1/gpus/series', { from: iso(base), to: iso(base + 4 * HOUR), step: '1h' });
-      const samples = (gpuSeries.series as { points: { samples: number }[] }[])
-        .flatMap((s) => s.points)
-        .reduce((sum, p) => sum + p.samples, 0);
-      if (requests !== tokens.length || samples !== gpus.length) {
-        throw new Error(`rolled up ${requests}/${tokens.length} token events, ${samples}/${gpus.length} GPU samples`);
-      }
+      const counts = [
+        sum(await getOk('/v1/tokens/series', { ...range, step: '1h' }), 'requests'),
+        sum(await getOk('/v1/tokens/series', { ...range, step: '15m' }), 'requests'),
+        sum(await getOk('/v1/gpus/series', { ...range, step: '1h' }), 'samples'),
+        sum(await getOk('/v1/gpus/series', { ...range, step: '15m' }), 'samples'),
+      ];
+      const wanted = [tokens.length, tokens.length, gpus.length, gpus.length];
+      if (counts.join() !== wanted.join()) throw new Error(`rolled up ${counts.join('/')} of ${wanted.join('/')}`);
     },
-    { timeoutMs: 120_000, intervalMs: 1_000, description: 'dataset rolled up' },
+    { timeoutMs: 120_000, intervalMs: 1_000, description: 'dataset rolled up at 1m and 1h' },
   );
 }, 240_000);
 
