@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: static checks, then the three jest tiers (unit, integration, e2e) against real
+# `make test`: static checks, then the four jest tiers (unit, integration, e2e, faults) against real
 # servers, then stops the servers it started. Writes .local/test-results/summary.txt with the
 # closing line "N passed, N failed" (counted from jest's JSON results) and prints it last.
 set -uo pipefail
@@ -37,6 +37,9 @@ if [[ -n "${server_env:-}" ]]; then
 
   step "end-to-end tests (three services over HTTP)"
   npx jest --config test/jest-e2e.config.js --json --outputFile="$results/e2e.json" || status=1
+
+  step "fault-injection tests (kills, broker restart, database outage, scaling, duplicates, poison)"
+  npx jest --config test/jest-faults.config.js --json --outputFile="$results/faults.json" || status=1
 fi
 
 step "stopping servers"
