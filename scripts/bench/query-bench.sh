@@ -4,6 +4,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
+# The project's Node 24 (the machine's node may be older), for the bench and the API it starts.
+scripts/dev/ensure-node.sh
+export PATH="$root/.cache/node/node_modules/.bin:$PATH"
 [[ -f dist/apps/query-api/apps/query-api/src/main.js ]] || npm run --silent build
 if [[ -z "${MONGO_URL:-}" ]]; then
   while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done < <(scripts/dev/servers.sh up)
