@@ -86,19 +86,12 @@ export class SeriesService {
     if (groupBy.length === 0) groups.set('{}', { key: {}, buckets: new Map() });
     for (const doc of docs) {
       const key = keyOf(doc, groupBy);
-      const id = JSON.stringify(key);
-      let group = groups.get(id);
-      if (group === undefined) {
-        group = { key, buckets: new Map() };
-        groups.set(id, group);
-      }
+      const group = getOrCreate(groups, JSON.stringify(key), () => ({
+        key,
+        buckets: new Map<number, TokenAccumulator>(),
+      }));
       const t = gridBucket(grid, doc.bucketStart.getTime());
-      let acc = group.buckets.get(t);
-      if (acc === undefined) {
-        acc = new TokenAccumulator();
-        group.buckets.set(t, acc);
-      }
-      acc.add(doc);
+      getOrCreate(group.buckets, t, () => new TokenAccumulator()).add(doc);
     }
     const empty = new TokenAccumulator();
     return {
@@ -137,13 +130,7 @@ export class SeriesService {
     if (groupBy.length === 0) rows.set('{}', { key: {}, acc: new TokenAccumulator() });
     for (const doc of docs) {
       const key = keyOf(doc, groupBy);
-      const id = JSON.stringify(key);
-      let row = rows.get(id);
-      if (row === undefined) {
-        row = { key, acc: new TokenAccumulator() };
-        rows.set(id, row);
-      }
-      row.acc.add(doc);
+      getOrCreate(rows, JSON.stringify(key), () => ({ key, acc: new TokenAccumulator() })).acc.add(doc);
     }
     return {
       from: new Date(fromMs).toISOString(),
@@ -160,13 +147,11 @@ export class SeriesService {
       for (const doc of docs) {
         const start = doc.bucketStart.getTime();
         if (start < grid.fromMs) continue;
-        const t = gridBucket(grid, start);
-        let acc = buckets.get(t);
-        if (acc === undefined) {
-          acc = new GpuAccumulator();
-          buckets.set(t, acc);
-        }
-        acc.add(doc, energy.get(doc._id), resolutionMs);
+        getOrCreate(buckets, gridBucket(grid, start), () => new GpuAccumulator()).add(
+          doc,
+          energy.get(doc._id),
+          resolutionMs,
+        );
       }
       const empty = new GpuAccumulator();
       return {
@@ -307,11 +292,16 @@ function gridHeader(grid: TimeGrid): { from: string; to: string; step: string } 
   return { from: new Date(grid.fromMs).toISOString(), to: new Date(grid.toMs).toISOString(), step: grid.step };
 }
 
-function addTo(map: Map<string, Map<number, number>>, key: string, t: number, value: number): void {
-  let inner = map.get(key);
-  if (inner === undefined) {
-    inner = new Map();
-    map.set(key, inner);
+function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
   }
+  return value;
+}
+
+function addTo(map: Map<string, Map<number, number>>, key: string, t: number, value: number): void {
+  const inner = getOrCreate(map, key, () => new Map<number, number>());
   inner.set(t, (inner.get(t) ?? 0) + value);
 }
