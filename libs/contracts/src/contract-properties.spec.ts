@@ -19,17 +19,21 @@ const NOW_MS = Date.parse('2026-03-01T12:00:00.000Z');
 const WINDOW = { nowMs: NOW_MS };
 const OPTS = { nowMs: NOW_MS };
 
-const VALID_EVENTS: Record<SchemaName, fc.Arbitrary<Record<string, unknown>>> = {
+// tokens-interval.v1 has example-based tests in token-usage-interval.spec.ts; its nested
+// histograms are not covered by the mutation generator yet.
+type PropertyTestedSchema = Exclude<SchemaName, 'tokens-interval.v1'>;
+
+const VALID_EVENTS: Record<PropertyTestedSchema, fc.Arbitrary<Record<string, unknown>>> = {
   'tokens.v1': tokenUsageEventArbitrary(WINDOW),
   'gpu.v1': gpuSampleArbitrary(WINDOW),
 };
 
 /** What a validator must return for an already-canonical input: the same fields, plus defaults. */
-function expectedValue(schema: SchemaName, input: Record<string, unknown>): Record<string, unknown> {
+function expectedValue(schema: PropertyTestedSchema, input: Record<string, unknown>): Record<string, unknown> {
   return schema === 'tokens.v1' ? { tenant: 'default', ...input } : input;
 }
 
-describe.each<SchemaName>(['tokens.v1', 'gpu.v1'])('%s properties', (schema) => {
+describe.each<PropertyTestedSchema>(['tokens.v1', 'gpu.v1'])('%s properties', (schema) => {
   it('accepts every valid event and returns it with only defaults added', () => {
     fc.assert(
       fc.property(VALID_EVENTS[schema], (input) => {

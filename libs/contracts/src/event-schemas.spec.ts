@@ -37,7 +37,7 @@ describe('validateEvent', () => {
 
 describe('schema names', () => {
   it('lists every contract once', () => {
-    expect([...SCHEMA_NAMES]).toEqual(['tokens.v1', 'gpu.v1']);
+    expect([...SCHEMA_NAMES]).toEqual(['tokens.v1', 'gpu.v1', 'tokens-interval.v1']);
     expect(Object.keys(EVENT_SCHEMAS).sort()).toEqual([...SCHEMA_NAMES].sort());
   });
 

@@ -26,7 +26,7 @@ describe('@tokenmeter/contracts public API', () => {
     }
     expect(contracts.TokenUsageEventSchema.title).toBe('TokenUsageEvent');
     expect(contracts.GpuSampleSchema.title).toBe('GpuSample');
-    expect(contracts.SCHEMA_NAMES).toEqual(['tokens.v1', 'gpu.v1']);
+    expect(contracts.SCHEMA_NAMES).toEqual(['tokens.v1', 'gpu.v1', 'tokens-interval.v1']);
   });
 
   it('keeps the Kafka constants of SPEC §4', () => {

@@ -20,6 +20,9 @@ export {
 export type { TokenUsageEvent, TokenUsageEventInput } from './token-usage-event';
 export { DEFAULT_TENANT, TokenUsageEventSchema, validateTokenUsageEvent } from './token-usage-event';
 
+export type { LatencyHistogram, TokenUsageInterval, TokenUsageIntervalInput } from './token-usage-interval';
+export { MAX_HISTOGRAM_BUCKETS, TokenUsageIntervalSchema, validateTokenUsageInterval } from './token-usage-interval';
+
 export type { GpuSample } from './gpu-sample';
 export { GpuSampleSchema, MAX_GPU_MEMORY_MIB, validateGpuSample } from './gpu-sample';
 

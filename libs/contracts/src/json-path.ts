@@ -17,3 +17,8 @@ export function childPath(parent: string, key: string): string {
   );
   return `${parent}['${escaped}']`;
 }
+
+/** The path of an array element: `$.ttftMs.counts[3]`. */
+export function indexPath(parent: string, index: number): string {
+  return `${parent}[${index}]`;
+}

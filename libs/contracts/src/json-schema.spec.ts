@@ -75,7 +75,12 @@ describe.each<SchemaName>([...SCHEMA_NAMES])('toJsonSchemaDocument(%s)', (name) 
     expect(description).toContain('cannot express');
     expect(description).toContain('5 minutes in the future');
     expect(description).toContain('raw retention');
-    expect(description).toContain(name === 'tokens.v1' ? 'ttftMs <= durationMs' : 'memoryUsedMiB <= memoryTotalMiB');
+    const crossFieldRule: Record<SchemaName, string> = {
+      'tokens.v1': 'ttftMs <= durationMs',
+      'gpu.v1': 'memoryUsedMiB <= memoryTotalMiB',
+      'tokens-interval.v1': 'errors <= requests',
+    };
+    expect(description).toContain(crossFieldRule[name]);
   });
 
   it('marks time as an RFC 3339 date-time', () => {

@@ -49,8 +49,23 @@ describe('collectSchemaErrors', () => {
     ).toEqual([{ path: '$.model', message: 'expected a string, got an object' }]);
   });
 
+  it('explains arrays: the type, the length bounds and each element by index', () => {
+    const schema = Type.Array(Type.Integer({ minimum: 0 }), { minItems: 2, maxItems: 3 });
+    const errors: FieldError[] = [];
+    collectSchemaErrors(schema, [1, -1], '$.counts', errors);
+    collectSchemaErrors(schema, [1], '$.short', errors);
+    collectSchemaErrors(schema, [1, 2, 3, 4], '$.long', errors);
+    collectSchemaErrors(schema, 'x', '$.text', errors);
+    expect(errors).toEqual([
+      { path: '$.counts[1]', message: 'must be >= 0, got -1' },
+      { path: '$.short', message: 'must have at least 2 entries, got 1' },
+      { path: '$.long', message: 'must have at most 3 entries, got 4' },
+      { path: '$.text', message: 'expected an array, got a string' },
+    ]);
+  });
+
   it('throws on a schema kind it cannot explain', () => {
-    expect(() => collectSchemaErrors(Type.Array(Type.String()), [], '$', [])).toThrow(/unsupported schema kind/);
+    expect(() => collectSchemaErrors(Type.Boolean(), true, '$', [])).toThrow(/unsupported schema kind/);
   });
 });
 
@@ -60,7 +75,8 @@ describe('assertExplainable', () => {
   });
 
   it('refuses a contract that grows an unsupported kind, naming where', () => {
-    const schema = Type.Object({ tags: Type.Array(Type.String()) });
+    const schema = Type.Object({ tags: Type.Array(Type.Boolean()) });
+    expect(() => assertExplainable(schema)).toThrow('$.tags[*]');
     expect(() => assertExplainable(schema)).toThrow('$.tags');
   });
 });

@@ -11,7 +11,7 @@
 import { KindGuard, RecordPattern, RecordValue } from '@sinclair/typebox';
 import type { TSchema } from '@sinclair/typebox';
 
-import { childPath } from './json-path';
+import { childPath, indexPath } from './json-path';
 import { patternMessage } from './fields';
 import type { FieldError } from './validation-result';
 
@@ -130,6 +130,23 @@ export function collectSchemaErrors(schema: TSchema, value: unknown, path: strin
     return;
   }
 
+  if (KindGuard.IsArray(schema)) {
+    if (!Array.isArray(value)) {
+      errors.push({ path, message: `expected an array, got ${describeValue(value)}` });
+      return;
+    }
+    if (schema.minItems !== undefined && value.length < schema.minItems) {
+      errors.push({ path, message: `must have at least ${schema.minItems} entries, got ${value.length}` });
+    }
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+      errors.push({ path, message: `must have at most ${schema.maxItems} entries, got ${value.length}` });
+      // Do not explain every element of an oversized array: the count is the problem.
+      return;
+    }
+    value.forEach((item: unknown, i) => collectSchemaErrors(schema.items, item, indexPath(path, i), errors));
+    return;
+  }
+
   if (KindGuard.IsString(schema)) {
     if (typeof value !== 'string') {
       errors.push({ path, message: `expected a string, got ${describeValue(value)}` });
@@ -191,6 +208,10 @@ export function assertExplainable(schema: TSchema, path = '$'): void {
   }
   if (KindGuard.IsRecord(schema)) {
     assertExplainable(RecordValue(schema), `${path}[*]`);
+    return;
+  }
+  if (KindGuard.IsArray(schema)) {
+    assertExplainable(schema.items, `${path}[*]`);
     return;
   }
   if (KindGuard.IsString(schema) || KindGuard.IsNumber(schema) || KindGuard.IsInteger(schema)) return;

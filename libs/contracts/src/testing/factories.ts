@@ -5,6 +5,7 @@
  */
 import type { GpuSample } from '../gpu-sample';
 import type { TokenUsageEvent } from '../token-usage-event';
+import type { TokenUsageInterval } from '../token-usage-interval';
 
 export interface FactoryOptions {
   /** The clock the event will be validated against; defaults to `Date.now()`. */
@@ -58,6 +59,29 @@ export function buildGpuSample(
     temperatureC: 67,
     energyJ: 1_234_567.8,
     smClockMHz: 1_980,
+    ...overrides,
+  };
+}
+
+/** A valid tokens-interval.v1 (one vLLM scrape interval) with explicit overrides. */
+export function buildTokenUsageInterval(
+  overrides: Partial<TokenUsageInterval> = {},
+  { nowMs = Date.now() }: FactoryOptions = {},
+): TokenUsageInterval {
+  return {
+    eventId: nextEventId('tiv'),
+    time: new Date(nowMs - 16_000).toISOString(),
+    intervalMs: 15_000,
+    source: 'vllm',
+    model: 'meta-llama/Llama-3.1-8B-Instruct',
+    tenant: 'acme',
+    node: 'gpu-node-1',
+    requests: 12,
+    errors: 0,
+    inputTokens: 6_144,
+    outputTokens: 1_536,
+    ttftMs: { boundsMs: [50, 100, 250, 500], counts: [2, 7, 3, 0, 0], sumMs: 1_020 },
+    durationMs: { boundsMs: [500, 1_000, 2_500, 5_000], counts: [0, 4, 6, 2, 0], sumMs: 19_800 },
     ...overrides,
   };
 }
