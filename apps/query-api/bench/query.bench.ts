@@ -128,7 +128,7 @@ function tokenHour(minutes: TokenRollupDocument[], s: TokenSeries, startMs: numb
   hour.durationH = {};
   hour.ttftH = {};
   for (const m of minutes) {
-    mergeInto(hour.durationH, m.durationH);
+    mergeInto(hour.durationH, m.durationH ?? {});
     mergeInto(hour.ttftH, m.ttftH ?? {});
   }
   return hour;

@@ -9,7 +9,7 @@
  * whenever the scrape grid divides a minute (the scrapers align to it).
  */
 import { Type } from '@sinclair/typebox';
-import type { Static, TObject } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 
 import { createContractValidator } from './contract-validator';
 import type { PlainObject } from './contract-validator';
@@ -29,7 +29,8 @@ import type { FieldError, ValidationOptions, ValidationResult } from './validati
 /** Prometheus histograms rarely have more; vLLM's latency histograms have about 20. */
 export const MAX_HISTOGRAM_BUCKETS = 64;
 
-function latencyHistogramField(description: string): TObject {
+// The return type is inferred on purpose: TObject would erase the field types.
+function latencyHistogramField(description: string) {
   return Type.Object(
     {
       boundsMs: Type.Array(durationMsField('Upper bound of a bucket in milliseconds (Prometheus "le").'), {
@@ -91,11 +92,7 @@ export const TokenUsageIntervalSchema = Type.Object(
 export type TokenUsageIntervalInput = Static<typeof TokenUsageIntervalSchema>;
 export type TokenUsageInterval = Omit<TokenUsageIntervalInput, 'tenant'> & { tenant: string };
 
-export interface LatencyHistogram {
-  boundsMs: number[];
-  counts: number[];
-  sumMs: number;
-}
+export type LatencyHistogram = NonNullable<TokenUsageIntervalInput['ttftMs']>;
 
 function histogramRules(input: PlainObject, field: 'ttftMs' | 'durationMs', errors: FieldError[]): void {
   const value = input[field];

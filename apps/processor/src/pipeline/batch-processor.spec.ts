@@ -1,6 +1,12 @@
-import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
-import type { GpuSampleDocument, MessageSource, TokenEventDocument } from '@tokenmeter/contracts/storage';
-import { buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
+import { HEADERS, type GpuSample } from '@tokenmeter/contracts';
+import type {
+  GpuSampleDocument,
+  MessageSource,
+  TokenEventDocument,
+  TokenIntervalDocument,
+  TokenUsageRecord,
+} from '@tokenmeter/contracts/storage';
+import { buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
 import { FixedClock } from '@tokenmeter/telemetry/testing';
 import type { KafkaMessage } from 'kafkajs';
 import { ProcessorConfig } from '../config';
@@ -36,19 +42,35 @@ class FakeRawEvents {
     });
   }
 
+  readonly intervals = new Map<string, TokenIntervalDocument>();
+
+  insertTokenIntervals(docs: TokenIntervalDocument[]): Promise<InsertOutcome> {
+    const duplicateIndexes: number[] = [];
+    docs.forEach((d, i) => {
+      if (this.intervals.has(d._id)) duplicateIndexes.push(i);
+      else this.intervals.set(d._id, d);
+    });
+    return Promise.resolve({
+      inserted: docs.length - duplicateIndexes.length,
+      duplicates: duplicateIndexes.length,
+      duplicateIndexes,
+    });
+  }
+
   insertGpuSamples(docs: GpuSampleDocument[]): Promise<InsertOutcome> {
     return Promise.resolve({ inserted: docs.length, duplicates: 0, duplicateIndexes: [] });
   }
 
-  sourcesOf(_kind: string, ids: string[]): Promise<Map<string, MessageSource | undefined>> {
-    return Promise.resolve(new Map(ids.map((id) => [id, this.tokens.get(id)?.src])));
+  sourcesOf(kind: string, ids: string[]): Promise<Map<string, MessageSource | undefined>> {
+    const stored = kind === 'tokenIntervals' ? this.intervals : this.tokens;
+    return Promise.resolve(new Map(ids.map((id) => [id, stored.get(id)?.src])));
   }
 }
 
 class FakeRollups {
-  readonly applied: { partition: number; lastOffset: number; events: OwnedEvent<TokenUsageEvent>[] }[] = [];
+  readonly applied: { partition: number; lastOffset: number; events: OwnedEvent<TokenUsageRecord>[] }[] = [];
 
-  applyTokens(partition: number, lastOffset: number, events: OwnedEvent<TokenUsageEvent>[]): Promise<RollupOutcome> {
+  applyTokens(partition: number, lastOffset: number, events: OwnedEvent<TokenUsageRecord>[]): Promise<RollupOutcome> {
     this.applied.push({ partition, lastOffset, events });
     return Promise.resolve({ documents: events.length > 0 ? 2 : 0, skipped: 0 });
   }
@@ -60,7 +82,7 @@ class FakeRollups {
 
 class FakeRegistry {
   readonly recorded: string[] = [];
-  recordTokens(events: readonly TokenUsageEvent[]): Promise<number> {
+  recordTokens(events: readonly TokenUsageRecord[]): Promise<number> {
     this.recorded.push(...events.map((e) => e.eventId));
     return Promise.resolve(events.length);
   }
@@ -77,12 +99,12 @@ class FakeDlq {
   }
 }
 
-function kafkaMessage(offset: number, value: string | null): KafkaMessage {
+function kafkaMessage(offset: number, value: string | null, headers: Record<string, string> = {}): KafkaMessage {
   return {
     offset: String(offset),
     key: Buffer.from('k'),
     value: value === null ? null : Buffer.from(value),
-    headers: {},
+    headers,
     timestamp: String(NOW),
     attributes: 0,
   };
@@ -106,7 +128,7 @@ function setup() {
   return { processor, raw, rollups, dlq, registry };
 }
 
-const ownedIds = (events: OwnedEvent<TokenUsageEvent>[]) => events.map((e) => `${e.event.eventId}@${e.offset}`);
+const ownedIds = (events: OwnedEvent<TokenUsageRecord>[]) => events.map((e) => `${e.event.eventId}@${e.offset}`);
 
 describe('BatchProcessor', () => {
   it('stores valid events once, rolls up only the first copy, and dead-letters the rest with their origin', async () => {
@@ -157,6 +179,30 @@ describe('BatchProcessor', () => {
     // The same event id from another partition is someone else's copy.
     await processor.process('tokens', { topic: 't', partition: 1, messages: [kafkaMessage(10, JSON.stringify(a))] });
     expect(rollups.applied[2]?.events).toEqual([]);
+  });
+
+  it('stores scraped intervals in their own collection and rolls them up with the requests in one call', async () => {
+    const { processor, raw, rollups, registry } = setup();
+    const request = buildTokenUsageEvent({}, { nowMs: NOW });
+    const interval = buildTokenUsageInterval({}, { nowMs: NOW });
+    const asInterval = { [HEADERS.schema]: 'tokens-interval.v1' };
+    const outcome = await processor.process('tokens', {
+      topic: 'telemetry.tokens.v1',
+      partition: 0,
+      messages: [
+        kafkaMessage(5, JSON.stringify(interval), asInterval),
+        kafkaMessage(6, JSON.stringify(request)),
+        kafkaMessage(7, JSON.stringify(interval), asInterval),
+      ],
+    });
+    expect(outcome).toEqual({ stored: 2, duplicates: 1, deadLettered: 0, rolledUp: 2 });
+    expect(raw.intervals.get(interval.eventId)).toMatchObject({ src: { p: 0, o: 5 }, requests: 12 });
+    expect(raw.tokens.has(interval.eventId)).toBe(false);
+    expect(rollups.applied).toHaveLength(1);
+    expect(ownedIds(rollups.applied[0]?.events ?? []).sort()).toEqual(
+      [`${request.eventId}@6`, `${interval.eventId}@5`].sort(),
+    );
+    expect(registry.recorded.sort()).toEqual([request.eventId, interval.eventId].sort());
   });
 
   it('fails the whole batch when storage fails, so nothing is dead-lettered or committed', async () => {

@@ -9,12 +9,13 @@
 //   5. publish the dead letters.
 // It resolves only when every write is acknowledged; the consumer commits after that.
 import { Injectable, Logger } from '@nestjs/common';
-import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
+import type { GpuSample, TokenUsageEvent, TokenUsageInterval } from '@tokenmeter/contracts';
 import {
   gpuSampleToDocument,
   type MessageSource,
   RAW_COLLECTIONS,
   tokenEventToDocument,
+  tokenIntervalToDocument,
 } from '@tokenmeter/contracts/storage';
 import { Clock } from '@tokenmeter/telemetry';
 import type { KafkaMessage } from 'kafkajs';
@@ -42,6 +43,7 @@ export interface BatchOutcome {
 interface Candidate<E> {
   offset: number;
   event: E;
+  ingestedAt?: Date;
 }
 
 @Injectable()
@@ -68,9 +70,10 @@ export class BatchProcessor {
       maxAgeMs: this.config.maxEventAgeMs,
       maxMessageBytes: this.config.consumer.maxMessageBytes,
     };
+    // The tokens topic carries requests (tokens.v1) and scraped intervals (tokens-interval.v1).
     const tokens: Candidate<TokenUsageEvent>[] = [];
+    const intervals: Candidate<TokenUsageInterval>[] = [];
     const gpus: Candidate<GpuSample>[] = [];
-    const metas: { ingestedAt?: Date }[] = [];
     const letters: DeadLetter[] = [];
 
     for (const message of batch.messages) {
@@ -89,29 +92,49 @@ export class BatchProcessor {
         continue;
       }
       const offset = Number(message.offset);
-      if (kind === 'tokens') tokens.push({ offset, event: decoded.event as TokenUsageEvent });
-      else gpus.push({ offset, event: decoded.event as GpuSample });
-      metas.push(decoded.ingestedAt === undefined ? {} : { ingestedAt: decoded.ingestedAt });
+      const meta = decoded.ingestedAt === undefined ? {} : { ingestedAt: decoded.ingestedAt };
+      switch (decoded.schema) {
+        case 'tokens.v1':
+          tokens.push({ offset, event: decoded.event, ...meta });
+          break;
+        case 'tokens-interval.v1':
+          intervals.push({ offset, event: decoded.event, ...meta });
+          break;
+        case 'gpu.v1':
+          gpus.push({ offset, event: decoded.event, ...meta });
+          break;
+      }
       if (decoded.traceparent !== undefined) {
         this.logger.debug({ traceparent: decoded.traceparent, eventId: decoded.event.eventId }, 'event decoded');
       }
     }
 
     const lastOffset = Number(last.offset);
-    const meta = (i: number, offset: number) => ({ ...metas[i], storedAt, src: { p: batch.partition, o: offset } });
+    const meta = (c: Candidate<unknown>) => ({
+      ...(c.ingestedAt === undefined ? {} : { ingestedAt: c.ingestedAt }),
+      storedAt,
+      src: { p: batch.partition, o: c.offset },
+    });
     let inserted: InsertOutcome;
     let rolledUp: number;
     if (kind === 'tokens') {
-      inserted = await this.rawEvents.insertTokenEvents(
-        tokens.map((c, i) => tokenEventToDocument(c.event, meta(i, c.offset))),
+      const insertedEvents = await this.rawEvents.insertTokenEvents(
+        tokens.map((c) => tokenEventToDocument(c.event, meta(c))),
       );
-      const owned = await this.owned('tokens', batch.partition, tokens, inserted);
+      const insertedIntervals = await this.rawEvents.insertTokenIntervals(
+        intervals.map((c) => tokenIntervalToDocument(c.event, meta(c))),
+      );
+      inserted = sumOutcomes(insertedEvents, insertedIntervals);
+      // Both contracts feed the same rollup documents, so they are applied in one call: the
+      // watermark a document gets covers this whole batch.
+      const owned = [
+        ...(await this.owned('tokens', batch.partition, tokens, insertedEvents)),
+        ...(await this.owned('tokenIntervals', batch.partition, intervals, insertedIntervals)),
+      ];
       await this.registry.recordTokens(owned.map((o) => o.event));
       rolledUp = (await this.rollups.applyTokens(batch.partition, lastOffset, owned)).documents;
     } else {
-      inserted = await this.rawEvents.insertGpuSamples(
-        gpus.map((c, i) => gpuSampleToDocument(c.event, meta(i, c.offset))),
-      );
+      inserted = await this.rawEvents.insertGpuSamples(gpus.map((c) => gpuSampleToDocument(c.event, meta(c))));
       const owned = await this.owned('gpu', batch.partition, gpus, inserted);
       await this.registry.recordGpu(owned.map((o) => o.event));
       rolledUp = (await this.rollups.applyGpu(batch.partition, lastOffset, owned)).documents;
@@ -124,7 +147,7 @@ export class BatchProcessor {
     this.metrics.events.inc({ ...labels, outcome: 'duplicate' }, inserted.duplicates);
     this.metrics.events.inc({ ...labels, outcome: 'dead_lettered' }, letters.length);
     const storedMs = this.clock.nowMs();
-    for (const c of kind === 'tokens' ? tokens : gpus) {
+    for (const c of kind === 'tokens' ? [...tokens, ...intervals] : gpus) {
       this.metrics.e2eLatency.observe(labels, Math.max(0, storedMs - Date.parse(c.event.time)) / 1000);
     }
     return { stored: inserted.inserted, duplicates: inserted.duplicates, deadLettered: letters.length, rolledUp };
@@ -150,6 +173,14 @@ export class BatchProcessor {
       (c, i) => !duplicate.has(i) || isSameMessage(sources.get(c.event.eventId), partition, c.offset),
     );
   }
+}
+
+function sumOutcomes(a: InsertOutcome, b: InsertOutcome): InsertOutcome {
+  return {
+    inserted: a.inserted + b.inserted,
+    duplicates: a.duplicates + b.duplicates,
+    duplicateIndexes: [...a.duplicateIndexes, ...b.duplicateIndexes],
+  };
 }
 
 function isSameMessage(src: MessageSource | undefined, partition: number, offset: number): boolean {

@@ -1,5 +1,5 @@
 import { HEADERS } from '@tokenmeter/contracts';
-import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
+import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
 import { DeadLetterReason, decodeMessage } from './decode';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
@@ -24,7 +24,22 @@ describe('decodeMessage', () => {
       }),
       OPTS,
     );
-    expect(decoded).toEqual({ ok: true, event, ingestedAt: new Date('2026-11-25T11:59:59.500Z'), traceparent: 't' });
+    expect(decoded).toEqual({
+      ok: true,
+      schema: 'tokens.v1',
+      event,
+      ingestedAt: new Date('2026-11-25T11:59:59.500Z'),
+      traceparent: 't',
+    });
+  });
+
+  it('decodes a scraped interval on the tokens topic by its schema header', () => {
+    const interval = buildTokenUsageInterval({}, { nowMs: NOW });
+    const decoded = decodeMessage('tokens', message(interval, { [HEADERS.schema]: 'tokens-interval.v1' }), OPTS);
+    expect(decoded).toEqual({ ok: true, schema: 'tokens-interval.v1', event: interval });
+    // Not on the GPU topic.
+    const elsewhere = decodeMessage('gpu', message(interval, { [HEADERS.schema]: 'tokens-interval.v1' }), OPTS);
+    expect(elsewhere).toMatchObject({ ok: false, reason: DeadLetterReason.UnknownSchema });
   });
 
   it('takes the schema from the topic when the header is absent', () => {

@@ -1,12 +1,10 @@
 // Turns one Kafka message into a validated event, or into the reason it goes to the DLQ.
 import {
+  type EventBySchemaName,
   formatFieldErrors,
-  type GpuSample,
   HEADERS,
   type SchemaName,
-  type TokenUsageEvent,
-  validateGpuSample,
-  validateTokenUsageEvent,
+  validateEvent,
 } from '@tokenmeter/contracts';
 
 export type EventKind = 'tokens' | 'gpu';
@@ -20,15 +18,22 @@ export enum DeadLetterReason {
   Invalid = 'tokenmeter.ContractViolation',
 }
 
-export const EXPECTED_SCHEMA: Record<EventKind, SchemaName> = { tokens: 'tokens.v1', gpu: 'gpu.v1' };
+/** What a topic may carry; the first is assumed when a message has no schema header. */
+export const TOPIC_SCHEMAS: Record<EventKind, readonly SchemaName[]> = {
+  tokens: ['tokens.v1', 'tokens-interval.v1'],
+  gpu: ['gpu.v1'],
+};
+
+/** A validated event together with its contract, so callers can narrow on `schema`. */
+export type DecodedEvent = { [N in SchemaName]: { schema: N; event: EventBySchemaName[N] } }[SchemaName];
 
 export interface RawMessage {
   value: Buffer | null;
   headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 }
 
-export type Decoded<K extends EventKind> =
-  | { ok: true; event: K extends 'tokens' ? TokenUsageEvent : GpuSample; ingestedAt?: Date; traceparent?: string }
+export type Decoded =
+  | (DecodedEvent & { ok: true; ingestedAt?: Date; traceparent?: string })
   | { ok: false; reason: DeadLetterReason; message: string };
 
 export interface DecodeOptions {
@@ -44,7 +49,7 @@ export function headerString(headers: RawMessage['headers'], name: string): stri
   return typeof value === 'string' ? value : value.toString('utf8');
 }
 
-export function decodeMessage<K extends EventKind>(kind: K, message: RawMessage, opts: DecodeOptions): Decoded<K> {
+export function decodeMessage(kind: EventKind, message: RawMessage, opts: DecodeOptions): Decoded {
   if (message.value === null) return { ok: false, reason: DeadLetterReason.Tombstone, message: 'message has no value' };
   if (message.value.length > opts.maxMessageBytes) {
     return {
@@ -54,12 +59,14 @@ export function decodeMessage<K extends EventKind>(kind: K, message: RawMessage,
     };
   }
   // Producers in other languages may omit the header; then the topic decides the schema.
-  const schema = headerString(message.headers, HEADERS.schema) ?? EXPECTED_SCHEMA[kind];
-  if (schema !== EXPECTED_SCHEMA[kind]) {
+  const accepted = TOPIC_SCHEMAS[kind];
+  const header = headerString(message.headers, HEADERS.schema);
+  const schema = accepted.find((name) => name === (header ?? accepted[0]));
+  if (schema === undefined) {
     return {
       ok: false,
       reason: DeadLetterReason.UnknownSchema,
-      message: `schema header "${schema.slice(0, 64)}" is not ${EXPECTED_SCHEMA[kind]}`,
+      message: `schema header "${(header ?? '').slice(0, 64)}" is not one of ${accepted.join(', ')}`,
     };
   }
   let parsed: unknown;
@@ -69,13 +76,14 @@ export function decodeMessage<K extends EventKind>(kind: K, message: RawMessage,
     return { ok: false, reason: DeadLetterReason.NotJson, message: 'message value is not valid JSON' };
   }
   const options = { nowMs: opts.nowMs, maxAgeMs: opts.maxAgeMs };
-  const result = kind === 'tokens' ? validateTokenUsageEvent(parsed, options) : validateGpuSample(parsed, options);
+  const result = validateEvent(schema, parsed, options);
   if (!result.ok) return { ok: false, reason: DeadLetterReason.Invalid, message: formatFieldErrors(result.errors) };
   const ingestedAtHeader = headerString(message.headers, HEADERS.ingestedAt);
   const ingestedAtMs = ingestedAtHeader === undefined ? Number.NaN : Date.parse(ingestedAtHeader);
   return {
     ok: true,
-    event: result.value as K extends 'tokens' ? TokenUsageEvent : GpuSample,
+    // validateEvent(schema) returns that schema's event type; TypeScript cannot correlate the two.
+    ...({ schema, event: result.value } as DecodedEvent),
     ...(Number.isFinite(ingestedAtMs) ? { ingestedAt: new Date(ingestedAtMs) } : {}),
     ...(headerString(message.headers, HEADERS.traceparent) === undefined
       ? {}

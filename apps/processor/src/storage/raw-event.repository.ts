@@ -6,6 +6,7 @@ import {
   RAW_COLLECTIONS,
   RAW_INDEXES,
   type TokenEventDocument,
+  type TokenIntervalDocument,
 } from '@tokenmeter/contracts/storage';
 import { isDuplicateKeyError, MongoConnection } from '@tokenmeter/telemetry';
 import { MongoBulkWriteError, type Collection, type Document, type WriteError } from 'mongodb';
@@ -24,7 +25,7 @@ export class RawEventRepository implements OnModuleInit {
   constructor(private readonly mongo: MongoConnection) {}
 
   async onModuleInit(): Promise<void> {
-    for (const kind of ['tokens', 'gpu'] as const) {
+    for (const kind of Object.keys(RAW_COLLECTIONS) as (keyof typeof RAW_COLLECTIONS)[]) {
       const collection = this.mongo.collection(RAW_COLLECTIONS[kind]);
       for (const index of RAW_INDEXES[kind]) {
         await collection.createIndex(index.keys, { name: index.name, unique: index.unique ?? false });
@@ -39,6 +40,10 @@ export class RawEventRepository implements OnModuleInit {
 
   insertGpuSamples(docs: GpuSampleDocument[]): Promise<InsertOutcome> {
     return insertIgnoringDuplicates(this.mongo.collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu), docs);
+  }
+
+  insertTokenIntervals(docs: TokenIntervalDocument[]): Promise<InsertOutcome> {
+    return insertIgnoringDuplicates(this.mongo.collection<TokenIntervalDocument>(RAW_COLLECTIONS.tokenIntervals), docs);
   }
 
   /** The message that stored each of these events, for the replay ownership check. */

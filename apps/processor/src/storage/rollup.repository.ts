@@ -5,7 +5,7 @@
 // message at or below the watermark is skipped for that document; a conflicting writer
 // (a zombie consumer after a rebalance) makes the condition fail and the batch is retried.
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
+import type { GpuSample } from '@tokenmeter/contracts';
 import {
   accumulateGpuRollups,
   accumulateTokenRollups,
@@ -13,6 +13,7 @@ import {
   ROLLUP_COLLECTIONS,
   ROLLUP_INDEXES,
   type RollupDelta,
+  type TokenUsageRecord,
   tokenRollupIds,
   watermarkField,
 } from '@tokenmeter/contracts/storage';
@@ -74,7 +75,7 @@ export class RollupRepository implements OnModuleInit {
   applyTokens(
     partition: number,
     batchLastOffset: number,
-    events: OwnedEvent<TokenUsageEvent>[],
+    events: OwnedEvent<TokenUsageRecord>[],
   ): Promise<RollupOutcome> {
     return this.apply('tokens', partition, batchLastOffset, events, tokenRollupIds, (e, into, accept) =>
       accumulateTokenRollups([e], into, accept),

@@ -24,7 +24,7 @@ export class SeriesRegistryRepository {
 
   constructor(private readonly mongo: MongoConnection) {}
 
-  async recordTokens(events: readonly TokenUsageEvent[]): Promise<number> {
+  async recordTokens(events: readonly Pick<TokenUsageEvent, 'tenant' | 'model' | 'node' | 'time'>[]): Promise<number> {
     const touches = [...tokenSeriesTouches(events).values()].filter((t) => {
       const known = this.knownTokenSeries.get(t._id);
       return known === undefined || t.firstHourMs < known.firstHourMs || t.lastHourMs > known.lastHourMs;

@@ -84,3 +84,33 @@ export function exactPercentile(values: readonly number[], q: number): number | 
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1] ?? null;
 }
+
+/**
+ * Folds a Prometheus-style histogram (non-cumulative counts per upper bound, the last count
+ * above the last bound: tokens-interval.v1) into our fixed buckets. The observations of one
+ * source bucket are placed at its geometric midpoint (half its bound for the first bucket,
+ * the last bound for the overflow bucket), so percentiles over scraped intervals are only as
+ * fine as the source's buckets (docs/ARCHITECTURE.md "Interval aggregates").
+ * Returns the counts and the range the observations may span, for min/max.
+ */
+export function histogramFromBuckets(
+  boundsMs: readonly number[],
+  counts: readonly number[],
+): { counts: HistogramCounts; total: number; minMs?: number; maxMs?: number } {
+  const into: HistogramCounts = {};
+  let total = 0;
+  let minMs: number | undefined;
+  let maxMs: number | undefined;
+  counts.forEach((count, i) => {
+    if (!(count > 0)) return;
+    const upper = boundsMs[i];
+    const lower = i === 0 ? 0 : (boundsMs[i - 1] ?? 0);
+    const representative = upper === undefined ? lower : lower > 0 ? Math.sqrt(lower * upper) : upper / 2;
+    const key = bucketKey(histogramBucket(representative));
+    into[key] = (into[key] ?? 0) + count;
+    total += count;
+    minMs ??= lower;
+    maxMs = upper ?? lower;
+  });
+  return { counts: into, total, ...(minMs === undefined ? {} : { minMs }), ...(maxMs === undefined ? {} : { maxMs }) };
+}

@@ -1,8 +1,12 @@
 // The stored shape of raw events: the contract between the processor (writer) and the
 // query API (reader). `_id` is the eventId, so a replayed or re-posted event is stored once.
-import type { GpuSample, TokenUsageEvent } from '../index';
+import type { GpuSample, TokenUsageEvent, TokenUsageInterval } from '../index';
 
-export const RAW_COLLECTIONS = { tokens: 'token_events', gpu: 'gpu_samples' } as const;
+export const RAW_COLLECTIONS = {
+  tokens: 'token_events',
+  gpu: 'gpu_samples',
+  tokenIntervals: 'token_intervals',
+} as const;
 
 /** The Kafka message that stored an event first: how a replay recognises its own insert. */
 export interface MessageSource {
@@ -21,6 +25,8 @@ interface StoredMeta {
 
 export type TokenEventDocument = Omit<TokenUsageEvent, 'eventId' | 'time'> & StoredMeta & { _id: string; time: Date };
 export type GpuSampleDocument = Omit<GpuSample, 'eventId' | 'time'> & StoredMeta & { _id: string; time: Date };
+export type TokenIntervalDocument = Omit<TokenUsageInterval, 'eventId' | 'time'> &
+  StoredMeta & { _id: string; time: Date };
 
 export interface IndexDefinition {
   keys: Record<string, 1 | -1>;
@@ -39,6 +45,13 @@ export const RAW_INDEXES: Record<keyof typeof RAW_COLLECTIONS, IndexDefinition[]
     { keys: { time: 1, _id: 1 }, name: 'time_id', serves: 'GET /v1/events/gpus: time range, keyset pagination' },
     { keys: { node: 1, time: 1, _id: 1 }, name: 'node_time_id', serves: 'GET /v1/events/gpus?node=' },
   ],
+  tokenIntervals: [
+    {
+      keys: { time: 1, _id: 1 },
+      name: 'time_id',
+      serves: 'GET /v1/events/token-intervals: time range, keyset pagination; retention deletes',
+    },
+  ],
 };
 
 export function tokenEventToDocument(event: TokenUsageEvent, meta: StoredMeta): TokenEventDocument {
@@ -51,6 +64,11 @@ export function gpuSampleToDocument(sample: GpuSample, meta: StoredMeta): GpuSam
   return { _id: eventId, ...rest, time: new Date(time), ...withMeta(meta) };
 }
 
+export function tokenIntervalToDocument(interval: TokenUsageInterval, meta: StoredMeta): TokenIntervalDocument {
+  const { eventId, time, ...rest } = interval;
+  return { _id: eventId, ...rest, time: new Date(time), ...withMeta(meta) };
+}
+
 /** Back to the contract shape (what the API returns): storage metadata stays internal. */
 export function tokenDocumentToEvent(doc: TokenEventDocument): TokenUsageEvent {
   const { _id, time, ingestedAt: _ingestedAt, storedAt: _storedAt, src: _src, ...rest } = doc;
@@ -58,6 +76,11 @@ export function tokenDocumentToEvent(doc: TokenEventDocument): TokenUsageEvent {
 }
 
 export function gpuDocumentToSample(doc: GpuSampleDocument): GpuSample {
+  const { _id, time, ingestedAt: _ingestedAt, storedAt: _storedAt, src: _src, ...rest } = doc;
+  return { eventId: _id, time: time.toISOString(), ...rest };
+}
+
+export function tokenIntervalDocumentToInterval(doc: TokenIntervalDocument): TokenUsageInterval {
   const { _id, time, ingestedAt: _ingestedAt, storedAt: _storedAt, src: _src, ...rest } = doc;
   return { eventId: _id, time: time.toISOString(), ...rest };
 }

@@ -1,8 +1,8 @@
 // Rollup documents (SPEC §6): per series and UTC-aligned bucket, at 1 minute and 1 hour.
 // Written only by the processor, one series per Kafka partition (the message key is the
 // series key), read by the query API. See docs/ARCHITECTURE.md for why they stay exact.
-import type { GpuSample, TokenUsageEvent } from '../index';
-import { bucketKey, type HistogramCounts, histogramBucket } from './histogram';
+import type { GpuSample, LatencyHistogram, TokenUsageEvent, TokenUsageInterval } from '../index';
+import { bucketKey, type HistogramCounts, histogramBucket, histogramFromBuckets } from './histogram';
 import type { IndexDefinition } from './raw-documents';
 
 export const ROLLUP_COLLECTIONS = { tokens: 'token_rollups', gpu: 'gpu_rollups' } as const;
@@ -44,10 +44,11 @@ export interface TokenRollupDocument extends RollupBase {
   outputTokens: number;
   cachedInputTokens: number;
   durationMsSum: number;
-  durationMsMin: number;
-  durationMsMax: number;
+  /** Absent only in documents fed solely by scraped intervals without a latency histogram. */
+  durationMsMin?: number;
+  durationMsMax?: number;
   /** Histogram of durationMs: `b<bucket>` → count (see histogram.ts). */
-  durationH: HistogramCounts;
+  durationH?: HistogramCounts;
   /** Requests that reported ttftMs (ttftMs is optional). */
   ttftCount: number;
   ttftMsSum?: number;
@@ -140,8 +141,15 @@ function raise(target: Record<string, number>, field: string, value: number): vo
   if (current === undefined || value > current) target[field] = value;
 }
 
+/** Either token contract: both feed the same token rollup documents. */
+export type TokenUsageRecord = TokenUsageEvent | TokenUsageInterval;
+
+export function isTokenUsageInterval(record: TokenUsageRecord): record is TokenUsageInterval {
+  return 'intervalMs' in record;
+}
+
 export function accumulateTokenRollups(
-  events: Iterable<TokenUsageEvent>,
+  events: Iterable<TokenUsageRecord>,
   into = new Map<string, RollupDelta>(),
   accept: AcceptRollup = ACCEPT_ALL,
 ): Map<string, RollupDelta> {
@@ -158,6 +166,10 @@ export function accumulateTokenRollups(
         model: e.model,
         node: e.node,
       }));
+      if (isTokenUsageInterval(e)) {
+        addInterval(d, e);
+        continue;
+      }
       add(d.counts, 'requests', 1);
       add(d.counts, 'errors', e.status === 'error' ? 1 : 0);
       add(d.counts, 'inputTokens', e.inputTokens);
@@ -179,6 +191,38 @@ export function accumulateTokenRollups(
     }
   }
   return into;
+}
+
+/**
+ * A scraped interval adds its counters as they are, and its latency histograms bucket by
+ * bucket. Its min/max are the bounds of the outermost non-empty source buckets.
+ */
+function addInterval(d: RollupDelta, e: TokenUsageInterval): void {
+  add(d.counts, 'requests', e.requests);
+  add(d.counts, 'errors', e.errors ?? 0);
+  add(d.counts, 'inputTokens', e.inputTokens);
+  add(d.counts, 'outputTokens', e.outputTokens);
+  add(d.counts, 'cachedInputTokens', 0);
+  add(d.sums, 'durationMsSum', e.durationMs?.sumMs ?? 0);
+  addHistogram(d, 'durationH', 'durationMsMin', 'durationMsMax', e.durationMs);
+  const ttft = addHistogram(d, 'ttftH', 'ttftMsMin', 'ttftMsMax', e.ttftMs);
+  add(d.counts, 'ttftCount', ttft);
+  if (ttft > 0) add(d.sums, 'ttftMsSum', e.ttftMs?.sumMs ?? 0);
+}
+
+function addHistogram(
+  d: RollupDelta,
+  field: 'durationH' | 'ttftH',
+  minField: string,
+  maxField: string,
+  histogram: LatencyHistogram | undefined,
+): number {
+  if (histogram === undefined) return 0;
+  const folded = histogramFromBuckets(histogram.boundsMs, histogram.counts);
+  for (const [key, count] of Object.entries(folded.counts)) add(d.counts, `${field}.${key}`, count);
+  if (folded.minMs !== undefined) lower(d.min, minField, folded.minMs);
+  if (folded.maxMs !== undefined) raise(d.max, maxField, folded.maxMs);
+  return folded.total;
 }
 
 export function accumulateGpuRollups(

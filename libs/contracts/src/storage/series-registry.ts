@@ -71,7 +71,9 @@ function touch(
   return current;
 }
 
-export function tokenSeriesTouches(events: Iterable<TokenUsageEvent>): Map<string, SeriesTouch> {
+export function tokenSeriesTouches(
+  events: Iterable<Pick<TokenUsageEvent, 'tenant' | 'model' | 'node' | 'time'>>,
+): Map<string, SeriesTouch> {
   const into = new Map<string, SeriesTouch>();
   for (const e of events) {
     touch(
