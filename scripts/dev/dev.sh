@@ -5,6 +5,8 @@
 # DEV_DETACH=1 returns once ready instead (stop later with `make dev-stop`).
 #
 # Ports: QUERY_API_PORT (3000), PRODUCER_PORT (3001), PROCESSOR_PORT (3002).
+# The producer runs its fleet simulator unless SIMULATOR_ENABLED=false, so the query API shows
+# numbers within a minute.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -35,6 +37,9 @@ fi
 stop_services
 while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done < <(scripts/dev/servers.sh up)
 export LOG_LEVEL="${LOG_LEVEL:-info}" HTTP_HOST="${HTTP_HOST:-127.0.0.1}"
+# The demo fleet: the producer's simulator posts token usage and GPU readings (SIMULATOR_ENABLED=false
+# turns it off; SIMULATOR_EVENTS_PER_SECOND sets the load).
+export SIMULATOR_ENABLED="${SIMULATOR_ENABLED:-true}"
 
 # The processor first: it creates the topics and indexes.
 for name in processor query-api producer; do
@@ -57,11 +62,18 @@ cat <<TXT
 
 tokenmeter is running (logs in .local/dev/*.log):
   query API   http://127.0.0.1:${ports[query-api]}   e.g. /v1/events/tokens
-  producer    http://127.0.0.1:${ports[producer]}   POST /v1/tokens, POST /v1/gpus
+  producer    http://127.0.0.1:${ports[producer]}   POST /v1/tokens, POST /v1/gpus, POST /v1/tokens/intervals
   processor   http://127.0.0.1:${ports[processor]}   /health/ready, /metrics
   Kafka       ${KAFKA_BROKERS}
   MongoDB     ${MONGO_URL%%\?*}
 TXT
+if [[ "$SIMULATOR_ENABLED" == true ]]; then
+  cat <<TXT
+  simulator   on (${SIMULATOR_EVENTS_PER_SECOND:-20} events/s); within a minute:
+              curl -s http://127.0.0.1:${ports[query-api]}/v1/tokens/totals?groupBy=model
+              curl -s http://127.0.0.1:${ports[query-api]}/v1/gpus
+TXT
+fi
 if [[ -n "${DEV_DETACH:-}" ]]; then echo "Detached: stop with make dev-stop."; else echo "Following the logs; Ctrl-C stops everything."; fi
 
 if [[ -n "${DEV_DETACH:-}" ]]; then exit 0; fi

@@ -4,11 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { CONTENT_TYPE_JSON, HEADERS, type TokenUsageEvent, tokenSeriesKey } from '@tokenmeter/contracts';
 import { buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { ReadinessRegistry } from '@tokenmeter/telemetry';
+import { Clock, ReadinessRegistry } from '@tokenmeter/telemetry';
 import type { Admin } from 'kafkajs';
 import { ProducerConfig } from '../../apps/producer/src/config';
 import { EventPublisher, type OutgoingMessage, PublishError } from '../../apps/producer/src/kafka/event-publisher';
 import { runId, serverEnv } from '../support/env';
+import { expectEventually } from '../support/eventually';
 import { deleteTopicsAndGroups, headerStrings, readTopic, testKafka } from '../support/kafka-test-utils';
 
 const id = runId();
@@ -30,6 +31,7 @@ function publisherFor(env: Record<string, string>): { publisher: EventPublisher;
   const publisher = new EventPublisher(
     ProducerConfig.fromEnv({ KAFKA_CLIENT_ID: `int-${id}`, ...topicEnv, ...env }),
     readiness,
+    new Clock(),
   );
   publishers.push(publisher);
   return { publisher, readiness };
@@ -119,6 +121,44 @@ describe('EventPublisher (real Kafka)', () => {
     // allowAutoTopicCreation is off: the failed publish did not create the topic either.
     expect(await admin.listTopics()).not.toContain(missing);
   }, 30_000);
+
+  it('after a failed publish answers at once while the circuit is open, says why in readiness, and recovers', async () => {
+    const { publisher, readiness } = publisherFor({
+      KAFKA_BROKERS: kafkaBrokers,
+      PRODUCER_PUBLISH_TIMEOUT_MS: '2000',
+      PRODUCER_KAFKA_PROBE_INTERVAL_MS: '500',
+    });
+    await publisher.onModuleInit();
+    const event = () => outgoing(buildTokenUsageEvent({ eventId: randomUUID() }));
+    await expect(publisher.publish(`int-${id}.pub.gone`, [event()])).rejects.toBeInstanceOf(PublishError);
+    expect(publisher.unavailableReason).toBeDefined();
+    // Open circuit: refused without a round trip to Kafka, with the reason.
+    await expect(publisher.publish(topics.tokens, [event()])).rejects.toThrow(/^Kafka is unavailable: /);
+    const kafkaProbe = new Map(readiness.entries()).get('kafka');
+    await expect(kafkaProbe?.()).rejects.toThrow(/answering 503/);
+    // The probe finds the cluster answering and closes the circuit by itself.
+    await expectEventually(
+      async () => {
+        await publisher.publish(topics.tokens, [event()]);
+      },
+      { timeoutMs: 20_000, description: 'publishing works again' },
+    );
+    expect(publisher.unavailableReason).toBeUndefined();
+    await expect(kafkaProbe?.()).resolves.toEqual({ brokers: 1 });
+  }, 60_000);
+
+  it('with a linger, concurrent publishes each resolve once their messages are in Kafka', async () => {
+    const { publisher } = publisherFor({ KAFKA_BROKERS: kafkaBrokers, PRODUCER_LINGER_MS: '50' });
+    await publisher.onModuleInit();
+    const batches = Array.from({ length: 5 }, () =>
+      Array.from({ length: 4 }, () => outgoing(buildTokenUsageEvent({ eventId: randomUUID(), tenant: 'linger' }))),
+    );
+    await Promise.all(batches.map((b) => publisher.publish(topics.gpu, b)));
+    const read = await readTopic(testClient, admin, topics.gpu, 20);
+    expect(new Set(read.map((r) => r.message.value?.toString('utf8')))).toEqual(
+      new Set(batches.flat().map((m) => m.value)),
+    );
+  }, 60_000);
 
   describe('with brokers on a closed port', () => {
     const closed = {

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import { createHttpApp, runService } from '@tokenmeter/telemetry';
 import { ProducerAppModule } from './app.module';
 import { ProducerConfig } from './config';
-import { NDJSON_TYPES } from './ingest/ingest-body';
+import { NDJSON_TYPES, readNdjsonStream } from './ingest/ingest-body';
 
 async function bootstrap(): Promise<void> {
   const config = ProducerConfig.fromEnv(process.env);
@@ -18,9 +20,14 @@ async function bootstrap(): Promise<void> {
       // line rejects one event, not the request. Other media types get 415.
       const fastify = app.getHttpAdapter().getInstance();
       fastify.removeAllContentTypeParsers();
-      fastify.addContentTypeParser(['application/json', ...NDJSON_TYPES], { parseAs: 'string' }, (_req, body, done) =>
-        done(null, body),
-      );
+      fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+      // NDJSON is parsed line by line while it streams in (ingest-body.ts), within the same limits.
+      const limits = { maxBytes: config.http.bodyLimitBytes, maxEvents: config.ingest.maxEventsPerRequest };
+      for (const type of NDJSON_TYPES) {
+        fastify.addContentTypeParser(type, (_req: FastifyRequest, payload: IncomingMessage) =>
+          readNdjsonStream(payload, limits),
+        );
+      }
     },
   });
 }

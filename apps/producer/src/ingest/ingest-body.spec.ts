@@ -1,5 +1,7 @@
 import { problemOf } from '@tokenmeter/telemetry/testing';
-import { parseIngestBody } from './ingest-body';
+import { Readable } from 'node:stream';
+import { problemOfAsync } from '@tokenmeter/telemetry/testing';
+import { parseIngestBody, readNdjsonStream } from './ingest-body';
 
 describe('parseIngestBody', () => {
   it('takes one object, an array, or NDJSON', () => {
@@ -29,5 +31,43 @@ describe('parseIngestBody', () => {
     const problem = problemOf(() => parseIngestBody('application/json', '[{},{},{}]', 2));
     expect(problem.httpStatus).toBe(413);
     expect(problem.detail).toContain('at most 2 events');
+  });
+});
+
+describe('readNdjsonStream', () => {
+  const limits = { maxBytes: 1_000, maxEvents: 3 };
+  const chunks = (...parts: (string | Buffer)[]) => Readable.from(parts);
+
+  it('parses lines split across chunks, including a multi-byte character cut in two', async () => {
+    const euro = Buffer.from('{"m":"€"}\n');
+    const parsed = await readNdjsonStream(
+      chunks('{"a":', '1}\r\n\n{"a"', ':2}\n', euro.subarray(0, 8), euro.subarray(8), '{"a":3}'),
+      { ...limits, maxEvents: 4 },
+    );
+    expect(parsed.items).toEqual([
+      { ok: true, value: { a: 1 } },
+      { ok: true, value: { a: 2 } },
+      { ok: true, value: { m: '€' } },
+      { ok: true, value: { a: 3 } },
+    ]);
+  });
+
+  it('rejects a bad line by its number and keeps the others', async () => {
+    const parsed = await readNdjsonStream(chunks('{"a":1}\n{oops\n{"a":2}\n'), limits);
+    expect(parsed.items[1]).toEqual({ ok: false, message: 'line 2 is not valid JSON' });
+    expect(parsed.items).toHaveLength(3);
+  });
+
+  it('answers 413 as soon as the byte or event limit is crossed', async () => {
+    const tooMany = await problemOfAsync(readNdjsonStream(chunks('{}\n{}\n{}\n{}\n'), limits));
+    expect(tooMany.httpStatus).toBe(413);
+    expect(tooMany.detail).toContain('at most 3 events');
+    const tooBig = await problemOfAsync(readNdjsonStream(chunks('x'.repeat(600), 'y'.repeat(600)), limits));
+    expect(tooBig.httpStatus).toBe(413);
+    expect(tooBig.detail).toContain('1000 bytes');
+  });
+
+  it('answers 400 for a body without events', async () => {
+    expect((await problemOfAsync(readNdjsonStream(chunks('\n \n'), limits))).httpStatus).toBe(400);
   });
 });

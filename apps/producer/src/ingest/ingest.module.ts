@@ -4,5 +4,10 @@ import { KafkaModule } from '../kafka/kafka.module';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
 
-@Module({ imports: [KafkaModule], controllers: [IngestController], providers: [IngestService, Clock] })
+@Module({
+  imports: [KafkaModule],
+  controllers: [IngestController],
+  providers: [IngestService, Clock],
+  exports: [IngestService],
+})
 export class IngestModule {}

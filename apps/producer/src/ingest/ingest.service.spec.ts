@@ -1,5 +1,5 @@
 import { HEADERS, tokenSeriesKey } from '@tokenmeter/contracts';
-import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
+import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
 import { FixedClock, problemOfAsync } from '@tokenmeter/telemetry/testing';
 import { ProducerConfig } from '../config';
 import { type EventPublisher, type OutgoingMessage, PublishError } from '../kafka/event-publisher';
@@ -86,5 +86,39 @@ describe('IngestService', () => {
     await expect(
       service.ingest('gpu', [{ ok: true, value: buildGpuSample({}, { nowMs: NOW }) }], TRACE),
     ).rejects.toThrow(TypeError);
+  });
+
+  it('publishes scraped intervals to the tokens topic, keyed like requests of the same series', async () => {
+    const { service, publisher } = setup();
+    const interval = buildTokenUsageInterval({}, { nowMs: NOW });
+    const result = await service.ingest('tokenIntervals', [{ ok: true, value: interval }], TRACE);
+    expect(result).toEqual({ accepted: 1, rejected: [] });
+    const [message] = publisher.sent[0]?.messages ?? [];
+    expect(publisher.sent[0]?.topic).toBe('telemetry.tokens.v1');
+    expect(message?.key).toBe(tokenSeriesKey(interval));
+    expect(message?.headers[HEADERS.schema]).toBe('tokens-interval.v1');
+  });
+
+  it('rejects events of tenants the API key may not write, and GPU telemetry from tenant-bound keys', async () => {
+    const { service, publisher } = setup();
+    const acmeOnly = { keyId: 'k1', tenants: new Set(['acme']) };
+    const result = await service.ingest(
+      'tokens',
+      [
+        { ok: true, value: buildTokenUsageEvent({ tenant: 'acme' }, { nowMs: NOW }) },
+        { ok: true, value: buildTokenUsageEvent({ tenant: 'globex' }, { nowMs: NOW }) },
+      ],
+      TRACE,
+      acmeOnly,
+    );
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual([
+      { index: 1, errors: [{ path: '$.tenant', message: 'this API key may not write tenant "globex"' }] },
+    ]);
+    expect(publisher.sent[0]?.messages).toHaveLength(1);
+    const gpu = await problemOfAsync(
+      service.ingest('gpu', [{ ok: true, value: buildGpuSample({}, { nowMs: NOW }) }], TRACE, acmeOnly),
+    );
+    expect(gpu.httpStatus).toBe(403);
   });
 });

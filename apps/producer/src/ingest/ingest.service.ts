@@ -1,5 +1,6 @@
-// Validates a request's events with the shared contracts and publishes the valid ones to
-// Kafka, answering only after every accepted event is acknowledged (SPEC §5).
+// Validates events with the shared contracts and publishes the valid ones to Kafka,
+// answering only after every accepted event is acknowledged (SPEC §5). Used by the HTTP
+// ingest endpoints and by the built-in sources alike, so both obey the same contracts.
 import { Injectable, Logger } from '@nestjs/common';
 import {
   CONTENT_TYPE_JSON,
@@ -10,13 +11,16 @@ import {
   tokenSeriesKey,
   validateGpuSample,
   validateTokenUsageEvent,
+  validateTokenUsageInterval,
+  type ValidationOptions,
+  type ValidationResult,
 } from '@tokenmeter/contracts';
-import { Clock, ProblemException } from '@tokenmeter/telemetry';
+import { Clock, counter, mayAccessTenant, type Principal, ProblemException } from '@tokenmeter/telemetry';
 import { ProducerConfig } from '../config';
 import { EventPublisher, type OutgoingMessage, PublishError } from '../kafka/event-publisher';
 import type { BodyItem } from './ingest-body';
 
-export type EventKind = 'tokens' | 'gpu';
+export type EventKind = 'tokens' | 'tokenIntervals' | 'gpu';
 
 export interface RejectedEvent {
   index: number;
@@ -28,9 +32,51 @@ export interface IngestResult {
   rejected: RejectedEvent[];
 }
 
-const SCHEMA: Record<EventKind, SchemaName> = { tokens: 'tokens.v1', gpu: 'gpu.v1' };
+interface KindSpec {
+  schema: SchemaName;
+  topic: (config: ProducerConfig) => string;
+  validate: (input: unknown, opts: ValidationOptions) => ValidationResult<{ tenant?: string | undefined }>;
+  key: (event: never) => string;
+  /** GPU telemetry belongs to the fleet, not to a tenant: only all-tenant keys may write it. */
+  fleetWide: boolean;
+}
+
+const KINDS: Record<EventKind, KindSpec> = {
+  tokens: {
+    schema: 'tokens.v1',
+    topic: (c) => c.kafka.topics.tokens,
+    validate: validateTokenUsageEvent,
+    key: tokenSeriesKey,
+    fleetWide: false,
+  },
+  // Same topic and key as tokens.v1: a series' requests and intervals share one partition.
+  tokenIntervals: {
+    schema: 'tokens-interval.v1',
+    topic: (c) => c.kafka.topics.tokens,
+    validate: validateTokenUsageInterval,
+    key: tokenSeriesKey,
+    fleetWide: false,
+  },
+  gpu: {
+    schema: 'gpu.v1',
+    topic: (c) => c.kafka.topics.gpu,
+    validate: validateGpuSample,
+    key: gpuSeriesKey,
+    fleetWide: true,
+  },
+};
+
+/** The built-in sources publish as the fleet itself. */
+export const SOURCES_PRINCIPAL: Principal = { keyId: 'sources', tenants: null };
+
 /** A 400 lists this many rejected events at most, so an error body stays small. */
 const MAX_REJECTIONS_IN_PROBLEM = 100;
+
+const ingestedEvents = counter({
+  name: 'tokenmeter_producer_events_total',
+  help: 'Events offered to the producer, by contract and outcome (accepted, rejected, unavailable)',
+  labelNames: ['schema', 'outcome'] as const,
+});
 
 @Injectable()
 export class IngestService {
@@ -42,11 +88,20 @@ export class IngestService {
     private readonly clock: Clock,
   ) {}
 
-  async ingest(kind: EventKind, items: BodyItem[], traceparent: string): Promise<IngestResult> {
+  async ingest(
+    kind: EventKind,
+    items: BodyItem[],
+    traceparent: string,
+    principal: Principal = SOURCES_PRINCIPAL,
+  ): Promise<IngestResult> {
+    const spec = KINDS[kind];
+    if (spec.fleetWide && principal.tenants !== null) {
+      throw new ProblemException(403, 'GPU telemetry may only be written with an API key for all tenants ("*").');
+    }
     const nowMs = this.clock.nowMs();
     const options = { nowMs, maxAgeMs: this.config.ingest.maxEventAgeMs };
     const headers = {
-      [HEADERS.schema]: SCHEMA[kind],
+      [HEADERS.schema]: spec.schema,
       [HEADERS.contentType]: CONTENT_TYPE_JSON,
       [HEADERS.traceparent]: traceparent,
       [HEADERS.ingestedAt]: new Date(nowMs).toISOString(),
@@ -58,17 +113,25 @@ export class IngestService {
         rejected.push({ index, errors: [{ path: '$', message: item.message }] });
         return;
       }
-      if (kind === 'tokens') {
-        const result = validateTokenUsageEvent(item.value, options);
-        if (result.ok)
-          messages.push({ key: tokenSeriesKey(result.value), value: JSON.stringify(result.value), headers });
-        else rejected.push({ index, errors: result.errors });
-      } else {
-        const result = validateGpuSample(item.value, options);
-        if (result.ok) messages.push({ key: gpuSeriesKey(result.value), value: JSON.stringify(result.value), headers });
-        else rejected.push({ index, errors: result.errors });
+      const result = spec.validate(item.value, options);
+      if (!result.ok) {
+        rejected.push({ index, errors: result.errors });
+        return;
       }
+      const tenant = result.value.tenant;
+      if (tenant !== undefined && !mayAccessTenant(principal, tenant)) {
+        rejected.push({
+          index,
+          errors: [{ path: '$.tenant', message: `this API key may not write tenant "${tenant.slice(0, 64)}"` }],
+        });
+        return;
+      }
+      messages.push({ key: spec.key(result.value as never), value: JSON.stringify(result.value), headers });
     });
+    const count = (outcome: string, n: number) => {
+      if (n > 0) ingestedEvents.inc({ schema: spec.schema, outcome }, n);
+    };
+    count('rejected', rejected.length);
 
     if (messages.length === 0) {
       throw new ProblemException(400, `None of the ${items.length} events is valid.`, {
@@ -81,20 +144,20 @@ export class IngestService {
       });
     }
 
-    const topic = kind === 'tokens' ? this.config.kafka.topics.tokens : this.config.kafka.topics.gpu;
+    const topic = spec.topic(this.config);
     try {
       await this.publisher.publish(topic, messages);
     } catch (error) {
       if (!(error instanceof PublishError)) throw error;
+      count('unavailable', messages.length);
       this.logger.warn({ err: error.message, traceparent, events: messages.length }, 'Kafka could not take the events');
       throw new ProblemException(
         503,
         'Kafka cannot take the events now; none of this request was accepted. Retry later.',
-        {
-          headers: { 'retry-after': String(this.config.ingest.retryAfterS) },
-        },
+        { headers: { 'retry-after': String(this.config.ingest.retryAfterS) } },
       );
     }
+    count('accepted', messages.length);
     this.logger.debug({ traceparent, topic, accepted: messages.length, rejected: rejected.length }, 'events published');
     return { accepted: messages.length, rejected };
   }

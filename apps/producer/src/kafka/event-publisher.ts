@@ -1,7 +1,24 @@
-// The producer's only Kafka side effect: publish a request's events and wait for acks=all.
+// The producer's only Kafka side effect: publish events and wait for acks=all (SPEC §5).
+//
+// Throughput: publishes that arrive within `lingerMs` of each other (concurrent requests,
+// source ticks) share one produce request, optionally compressed. Each caller still learns
+// the fate of its own messages: the shared request is acknowledged or fails as a whole.
+//
+// Outages: the first failed publish opens a circuit; while it is open, publishes fail at
+// once (the HTTP layer answers 503 in milliseconds instead of waiting for timeouts) and a
+// probe asks the cluster every `probeIntervalMs` whether it is back. Readiness reports the
+// reason and since when.
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { createKafka, ensureTopics, pingKafka, ReadinessRegistry, withTimeout } from '@tokenmeter/telemetry';
-import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import {
+  Clock,
+  createKafka,
+  ensureTopics,
+  gauge,
+  pingKafka,
+  ReadinessRegistry,
+  withTimeout,
+} from '@tokenmeter/telemetry';
+import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
 import { ProducerConfig } from '../config';
 
 export class PublishError extends Error {
@@ -17,15 +34,40 @@ export interface OutgoingMessage {
   headers: Record<string, string>;
 }
 
+interface Pending {
+  topic: string;
+  messages: Message[];
+  resolve: () => void;
+  reject: (error: PublishError) => void;
+}
+
+const COMPRESSION: Record<ProducerConfig['publish']['compression'], CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+};
+
+const kafkaAvailable = gauge({
+  name: 'tokenmeter_producer_kafka_available',
+  help: '1 while the producer can publish to Kafka, 0 while its circuit is open (publishes answer 503)',
+});
+
 @Injectable()
 export class EventPublisher implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventPublisher.name);
   private readonly kafka: Kafka;
   private readonly producer: Producer;
+  private queue: Pending[] = [];
+  private queuedMessages = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private outage: { reason: string; sinceMs: number } | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly config: ProducerConfig,
     private readonly readiness: ReadinessRegistry,
+    private readonly clock: Clock,
   ) {
     this.kafka = createKafka(config.kafka);
     this.producer = this.kafka.producer({
@@ -35,13 +77,33 @@ export class EventPublisher implements OnModuleInit, BeforeApplicationShutdown {
       // Few, fast retries: a request must get its 503 quickly when Kafka is away.
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
     });
+    kafkaAvailable.set(1);
   }
 
   async onModuleInit(): Promise<void> {
     await ensureTopics(this.kafka, this.config.kafka);
     await this.producer.connect();
-    this.readiness.register('kafka', () => pingKafka(this.kafka, this.config.kafka.requestTimeoutMs));
-    this.logger.log({ brokers: this.config.kafka.brokers }, 'Kafka producer connected');
+    this.readiness.register('kafka', async () => {
+      const outage = this.outage;
+      if (outage !== undefined) {
+        const seconds = Math.round((this.clock.nowMs() - outage.sinceMs) / 1_000);
+        throw new Error(`publishing to Kafka fails since ${seconds} s (${outage.reason}); answering 503`);
+      }
+      return pingKafka(this.kafka, this.config.kafka.requestTimeoutMs);
+    });
+    this.logger.log(
+      {
+        brokers: this.config.kafka.brokers,
+        lingerMs: this.config.publish.lingerMs,
+        compression: this.config.publish.compression,
+      },
+      'Kafka producer connected',
+    );
+  }
+
+  /** Whether publishes are currently refused (the circuit is open). */
+  get unavailableReason(): string | undefined {
+    return this.outage?.reason;
   }
 
   /**
@@ -49,22 +111,116 @@ export class EventPublisher implements OnModuleInit, BeforeApplicationShutdown {
    * PublishError otherwise. After a rejection some messages may still have been written:
    * the client retries the whole request and eventIds make the retry idempotent downstream.
    */
-  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    const kafkaMessages: Message[] = messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    if (this.closed) return Promise.reject(new PublishError('the producer is shutting down'));
+    if (this.outage !== undefined) {
+      return Promise.reject(new PublishError(`Kafka is unavailable: ${this.outage.reason}`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({
+        topic,
+        messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+        resolve,
+        reject,
+      });
+      this.queuedMessages += messages.length;
+      const { lingerMs, maxBatchMessages } = this.config.publish;
+      if (lingerMs === 0 || this.queuedMessages >= maxBatchMessages) this.flush();
+      else this.lingerTimer ??= setTimeout(() => this.flush(), lingerMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    this.queuedMessages = 0;
+    const sending = this.send(batch);
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic);
+      if (list === undefined) byTopic.set(p.topic, [...p.messages]);
+      else list.push(...p.messages);
+    }
+    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const timeoutMs = this.config.publish.timeoutMs;
     try {
       await withTimeout(
-        this.producer.send({ topic, messages: kafkaMessages, acks: -1, timeout: this.config.ingest.publishTimeoutMs }),
-        this.config.ingest.publishTimeoutMs,
-        `Kafka did not acknowledge within ${this.config.ingest.publishTimeoutMs} ms`,
+        this.producer.sendBatch({
+          topicMessages,
+          acks: -1,
+          timeout: timeoutMs,
+          compression: COMPRESSION[this.config.publish.compression],
+        }),
+        timeoutMs,
+        `Kafka did not acknowledge within ${timeoutMs} ms`,
       );
+      for (const p of batch) p.resolve();
     } catch (error) {
-      throw new PublishError(error instanceof Error ? error.message : String(error), { cause: error });
+      const reason = error instanceof Error ? error.message : String(error);
+      if (isOutage(error)) this.openCircuit(reason);
+      for (const p of batch) p.reject(new PublishError(reason, { cause: error }));
+    }
+  }
+
+  private openCircuit(reason: string): void {
+    if (this.outage !== undefined || this.closed) return;
+    this.outage = { reason, sinceMs: this.clock.nowMs() };
+    kafkaAvailable.set(0);
+    this.logger.warn({ reason }, 'Kafka unavailable: publishes answer 503 until it is back');
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    this.probeTimer = setTimeout(() => void this.probe(), this.config.publish.probeIntervalMs);
+  }
+
+  private async probe(): Promise<void> {
+    if (this.closed || this.outage === undefined) return;
+    try {
+      await pingKafka(
+        this.kafka,
+        Math.min(this.config.kafka.requestTimeoutMs, this.config.publish.probeIntervalMs * 2),
+      );
+      const downForMs = this.clock.nowMs() - this.outage.sinceMs;
+      this.outage = undefined;
+      kafkaAvailable.set(1);
+      this.logger.log({ downForMs }, 'Kafka is back: publishing again');
+    } catch {
+      this.scheduleProbe();
     }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    // Whatever is lingering goes out before the connection closes.
+    this.flush();
+    this.closed = true;
+    clearTimeout(this.probeTimer);
+    await Promise.allSettled([...this.inFlight]);
     await this.producer.disconnect();
     this.logger.log('Kafka producer disconnected');
   }
+}
+
+/**
+ * Whether a failed send means Kafka is unreachable (connection, timeout, leader missing) rather
+ * than that these messages are unacceptable (a non-retriable protocol error such as
+ * MESSAGE_TOO_LARGE), which must not take the whole producer out.
+ */
+export function isOutage(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    const e = current as Error & { retriable?: boolean; originalError?: unknown };
+    if (e.name === 'KafkaJSProtocolError' && e.retriable === false) return false;
+    current = e.originalError ?? e.cause;
+  }
+  return true;
 }

@@ -1,0 +1,241 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { EVENT_ID_PATTERN, type GpuSample, validateGpuSample } from '@tokenmeter/contracts';
+
+import { gpuSamplesFromDcgm, isDcgmBlank, resolveDcgmUnits, type DcgmOptions } from './dcgm';
+import { scrapedEventId } from './event-id';
+import { parsePrometheusText } from './prometheus-text';
+
+const TIME_MS = Date.UTC(2026, 0, 15, 9, 30, 0);
+const SOURCE = 'http://gpu-node-01:9400/metrics';
+const H100 = 'NVIDIA H100 80GB HBM3';
+const GPU0_UUID = 'GPU-3f6c1a52-8e0b-4c2d-9a71-5b2e7d04c918';
+const GPU1_UUID = 'GPU-b81d04e7-2c95-47fa-8d33-0e6a9c51f27b';
+
+const fixture = (name: string): string => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
+
+function mapText(text: string, options: Partial<DcgmOptions> = {}): ReturnType<typeof gpuSamplesFromDcgm> {
+  const result = gpuSamplesFromDcgm(parsePrometheusText(text), { timeMs: TIME_MS, source: SOURCE, ...options });
+  for (const sample of result.samples) {
+    expect(validateGpuSample(sample, { nowMs: TIME_MS })).toEqual({ ok: true, value: sample });
+  }
+  return result;
+}
+
+function withoutHelp(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !line.startsWith('# HELP'))
+    .join('\n');
+}
+
+/** The two H100s both DCGM fixtures describe, in gpu.v1 units. */
+const EXPECTED_NODE_01: GpuSample[] = [
+  {
+    eventId: scrapedEventId(SOURCE, ['gpu-node-01', 0, GPU0_UUID], TIME_MS),
+    time: '2026-01-15T09:30:00.000Z',
+    node: 'gpu-node-01',
+    gpuIndex: 0,
+    gpuUuid: GPU0_UUID,
+    gpuModel: H100,
+    utilizationPct: 87,
+    memoryUsedMiB: 62_099,
+    memoryTotalMiB: 81_036,
+    powerW: 512.386,
+    temperatureC: 47,
+    energyJ: 1_834_719_532.177,
+    smClockMHz: 1980,
+  },
+  {
+    eventId: scrapedEventId(SOURCE, ['gpu-node-01', 1, GPU1_UUID], TIME_MS),
+    time: '2026-01-15T09:30:00.000Z',
+    node: 'gpu-node-01',
+    gpuIndex: 1,
+    gpuUuid: GPU1_UUID,
+    gpuModel: H100,
+    utilizationPct: 12,
+    memoryUsedMiB: 1823,
+    memoryTotalMiB: 81_036,
+    powerW: 187.25,
+    temperatureC: 39,
+    energyJ: 1_622_053_118.844,
+    smClockMHz: 1755,
+  },
+];
+
+describe('gpuSamplesFromDcgm', () => {
+  it('maps a legacy exposition (MiB, %, mJ, Hostname) to one sample per GPU', () => {
+    expect(mapText(fixture('dcgm-legacy.prom'))).toEqual({ samples: EXPECTED_NODE_01, dropped: [] });
+  });
+
+  it('maps the bytes / ratio / joules variant (lower-case hostname) to the same samples', () => {
+    expect(mapText(fixture('dcgm-current.prom'))).toEqual({ samples: EXPECTED_NODE_01, dropped: [] });
+  });
+
+  it('gives deterministic event ids that change with the source and the time', () => {
+    const [first] = mapText(fixture('dcgm-legacy.prom')).samples;
+    const [again] = mapText(fixture('dcgm-legacy.prom')).samples;
+    const [later] = mapText(fixture('dcgm-legacy.prom'), { timeMs: TIME_MS + 15_000 }).samples;
+    const [elsewhere] = mapText(fixture('dcgm-legacy.prom'), { source: 'http://10.0.0.9:9400/metrics' }).samples;
+    expect(again?.eventId).toBe(first?.eventId);
+    expect(later?.eventId).not.toBe(first?.eventId);
+    expect(elsewhere?.eventId).not.toBe(first?.eventId);
+    expect(first?.eventId).toMatch(new RegExp(EVENT_ID_PATTERN));
+    expect(first?.eventId).toMatch(/^gpu-node-01-[0-9a-f]{40}$/);
+  });
+
+  it('drops each faulty reading with its reason and keeps the healthy GPU', () => {
+    const { samples, dropped } = mapText(fixture('dcgm-edge-cases.prom'));
+    expect(samples).toEqual([
+      {
+        eventId: scrapedEventId(SOURCE, ['gpu-node-03', 4, 'GPU-4e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a64'], TIME_MS),
+        time: '2026-01-15T09:30:00.000Z',
+        node: 'gpu-node-03',
+        gpuIndex: 4,
+        gpuUuid: 'GPU-4e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a64',
+        gpuModel: 'NVIDIA A100 "SXM4" 80GB \\ rev B',
+        utilizationPct: 93,
+        memoryUsedMiB: 70_000,
+        memoryTotalMiB: 81_159,
+        powerW: 388.4,
+        temperatureC: 66,
+        energyJ: 582_307_410,
+      },
+    ]);
+    const node = 'gpu-node-03';
+    expect(dropped).toEqual([
+      { node, gpu: '0', metric: 'DCGM_FI_DEV_GPU_UTIL', reason: 'nan' },
+      { node, gpu: '1', metric: 'DCGM_FI_DEV_FB_USED', reason: 'sentinel' },
+      { node, gpu: '2', metric: 'DCGM_FI_DEV_FB_FREE', reason: 'missing' },
+      { gpu: '3', metric: 'Hostname', reason: 'no_node' },
+      { node, gpu: '4', metric: 'DCGM_FI_DEV_SM_CLOCK', reason: 'sentinel' },
+      { node, gpu: '5', metric: 'DCGM_FI_DEV_POWER_USAGE', reason: 'nan' },
+      { node, gpu: '5', metric: 'DCGM_FI_DEV_GPU_TEMP', reason: 'out_of_range' },
+      { node, gpu: '5', metric: 'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION', reason: 'sentinel' },
+    ]);
+  });
+
+  it('puts series without a host name label on the fallback node', () => {
+    const { samples, dropped } = mapText(fixture('dcgm-edge-cases.prom'), { fallbackNode: 'gpu-node-03b' });
+    expect(samples.map((sample) => [sample.node, sample.gpuIndex])).toEqual([
+      ['gpu-node-03b', 3],
+      ['gpu-node-03', 4],
+    ]);
+    expect(dropped.some((drop) => drop.reason === 'no_node')).toBe(false);
+  });
+
+  it('drops a GPU whose index label is missing or not 0-1023', () => {
+    const line = (gpu: string): string =>
+      ['GPU_UTIL 1', 'FB_USED 1', 'FB_FREE 1', 'POWER_USAGE 1', 'GPU_TEMP 1']
+        .map((reading) => reading.replace(' ', `{${gpu}Hostname="h"} `))
+        .map((reading) => `DCGM_FI_DEV_${reading}`)
+        .join('\n');
+    const { samples, dropped } = mapText([line('gpu="1024",'), line('gpu="x",'), line('')].join('\n'));
+    expect(samples).toEqual([]);
+    expect(dropped).toEqual([
+      { node: 'h', gpu: '1024', metric: 'gpu', reason: 'out_of_range' },
+      { node: 'h', gpu: 'x', metric: 'gpu', reason: 'out_of_range' },
+      { node: 'h', gpu: '', metric: 'gpu', reason: 'missing' },
+    ]);
+  });
+
+  it('drops a frame buffer whose used + free exceeds the contract', () => {
+    const text = [
+      '# HELP DCGM_FI_DEV_FB_USED Framebuffer memory used (in MiB).',
+      '# HELP DCGM_FI_DEV_FB_FREE Framebuffer memory free (in MiB).',
+      'DCGM_FI_DEV_GPU_UTIL{gpu="0",Hostname="h"} 1',
+      'DCGM_FI_DEV_FB_USED{gpu="0",Hostname="h"} 6000000',
+      'DCGM_FI_DEV_FB_FREE{gpu="0",Hostname="h"} 6000000',
+      'DCGM_FI_DEV_POWER_USAGE{gpu="0",Hostname="h"} 1',
+      'DCGM_FI_DEV_GPU_TEMP{gpu="0",Hostname="h"} 1',
+    ].join('\n');
+    expect(mapText(text).dropped).toEqual([
+      { node: 'h', gpu: '0', metric: 'DCGM_FI_DEV_FB_FREE', reason: 'out_of_range' },
+    ]);
+  });
+
+  it('keeps the first series of a metric when one GPU has several (MIG instances)', () => {
+    const text = fixture('dcgm-legacy.prom').replace(
+      /^(DCGM_FI_DEV_GPU_UTIL\{gpu="0".*\}) 87$/m,
+      '$1 87\nDCGM_FI_DEV_GPU_UTIL{gpu="0",GPU_I_ID="3",Hostname="gpu-node-01"} 5',
+    );
+    expect(text).toContain('GPU_I_ID="3"');
+    expect(mapText(text).samples[0]?.utilizationPct).toBe(87);
+  });
+
+  describe('units', () => {
+    it('forced legacy reads bytes as MiB, which the bounds reject', () => {
+      const { samples, dropped } = mapText(fixture('dcgm-current.prom'), { units: 'legacy' });
+      expect(samples).toEqual([]);
+      expect(dropped.map((drop) => `${drop.gpu} ${drop.metric} ${drop.reason}`)).toEqual([
+        '0 DCGM_FI_DEV_FB_USED out_of_range',
+        '0 DCGM_FI_DEV_FB_FREE out_of_range',
+        '1 DCGM_FI_DEV_FB_USED out_of_range',
+        '1 DCGM_FI_DEV_FB_FREE out_of_range',
+      ]);
+    });
+
+    it('forced current reads percent as a ratio, which the bounds reject', () => {
+      const { samples, dropped } = mapText(fixture('dcgm-legacy.prom'), { units: 'current' });
+      expect(samples).toEqual([]);
+      expect(dropped.map((drop) => `${drop.gpu} ${drop.metric} ${drop.reason}`)).toEqual([
+        '0 DCGM_FI_DEV_GPU_UTIL out_of_range',
+        '1 DCGM_FI_DEV_GPU_UTIL out_of_range',
+      ]);
+    });
+
+    it('without HELP lines, detects bytes by magnitude and otherwise assumes legacy units', () => {
+      expect(mapText(withoutHelp(fixture('dcgm-legacy.prom'))).samples).toEqual(EXPECTED_NODE_01);
+      // Only the frame buffer can be told apart by size: the ratio and the joules are misread.
+      const [gpu0] = mapText(withoutHelp(fixture('dcgm-current.prom'))).samples;
+      expect(gpu0).toMatchObject({ memoryUsedMiB: 62_099, utilizationPct: 0.87, energyJ: 1_834_719.532177 });
+    });
+
+    it.each([
+      ['Framebuffer memory used (in MiB).', 'MiB'],
+      ['Frame buffer memory used (in MB).', 'MiB'],
+      ['Framebuffer memory used (in bytes).', 'bytes'],
+      ['Framebuffer memory used, bytes', 'bytes'],
+      ['Framebuffer memory used.', 'MiB'],
+    ])('reads the frame buffer unit from HELP %j', (help, unit) => {
+      const units = resolveDcgmUnits(parsePrometheusText(`# HELP DCGM_FI_DEV_FB_FREE ${help}\n`));
+      expect([units.memoryUsed, units.memoryFree]).toEqual([unit, unit]);
+    });
+
+    it.each([
+      ['GPU utilization (in %).', 'percent'],
+      ['GPU utilization in percent', 'percent'],
+      ['GPU utilization (ratio, 0.0-1.0).', 'ratio'],
+      ['Fraction of time the GPU was busy (0-1)', 'ratio'],
+      ['GPU utilization.', 'percent'],
+    ])('reads the utilisation unit from HELP %j', (help, unit) => {
+      expect(resolveDcgmUnits(parsePrometheusText(`# HELP DCGM_FI_DEV_GPU_UTIL ${help}\n`)).utilization).toBe(unit);
+    });
+
+    it.each([
+      ['Total energy consumption since boot (in mJ).', 'mJ'],
+      ['Total energy in millijoules', 'mJ'],
+      ['Total energy consumption since boot (in J).', 'J'],
+      ['Total energy consumed, joules', 'J'],
+      ['Total energy consumption since boot.', 'mJ'],
+    ])('reads the energy unit from HELP %j', (help, unit) => {
+      const exposition = parsePrometheusText(`# HELP DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION ${help}\n`);
+      expect(resolveDcgmUnits(exposition).energy).toBe(unit);
+    });
+  });
+});
+
+describe('isDcgmBlank', () => {
+  it.each([
+    [2_147_483_632, true],
+    [2_147_483_647, true],
+    [140_737_488_355_328, true],
+    [Number('9223372036854775794'), true], // DCGM_INT64_NOT_SUPPORTED, rounded to 2^63
+    [2_147_483_631, false],
+    [2_147_483_648, false], // e.g. energy in mJ: an H100 passes 2^31 mJ in under an hour
+    [100_000_000_000_000, false],
+  ])('%d -> %s', (value, blank) => {
+    expect(isDcgmBlank(value)).toBe(blank);
+  });
+});
