@@ -118,7 +118,8 @@ describe.each([false, true])('RollupRepository (conditional writes: %s)', (condi
       .find({ resolution: '1m' })
       .toArray();
     const merged: HistogramCounts = {};
-    for (const d of docs) for (const [k, v] of Object.entries(d.durationH ?? {})) merged[k] = (merged[k] ?? 0) + Number(v);
+    for (const d of docs)
+      for (const [k, v] of Object.entries(d.durationH ?? {})) merged[k] = (merged[k] ?? 0) + Number(v);
     for (const q of [0.5, 0.95, 0.99]) {
       const exact =
         exactPercentile(
