@@ -170,6 +170,13 @@ describe('scraped sources (dcgm-exporter, vLLM, nvidia-smi)', () => {
       await mongo.close();
     }
 
+    // And as raw intervals through the query API, in the contract's shape.
+    const listed = await getJson<{ items: { eventId: string; model: string; requests: number; intervalMs: number }[] }>(
+      `${queryUrl}/v1/events/token-intervals?${new URLSearchParams({ from, to: new Date(Date.now() + 120_000).toISOString(), tenant }).toString()}`,
+    );
+    expect(listed.items.map((i) => i.requests).sort((a, b) => a - b)).toEqual([2, 3, 10]);
+    expect(listed.items.every((i) => i.intervalMs >= 1_000 && /^[A-Za-z0-9._:-]+$/.test(i.eventId))).toBe(true);
+
     // The latency histograms arrive too: percentiles over the scraped intervals.
     const to = new Date(Date.now() + 120_000).toISOString();
     const params = new URLSearchParams({ from, to, step: '1h', tenant });

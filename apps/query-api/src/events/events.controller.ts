@@ -1,8 +1,19 @@
 // Raw event listings and lookup (SPEC §7): time range, filters, keyset pagination.
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags, type SchemaObject } from '@nestjs/swagger';
-import { type GpuSample, GpuSampleSchema, type TokenUsageEvent, TokenUsageEventSchema } from '@tokenmeter/contracts';
-import { gpuDocumentToSample, tokenDocumentToEvent } from '@tokenmeter/contracts/storage';
+import {
+  type GpuSample,
+  GpuSampleSchema,
+  type TokenUsageEvent,
+  TokenUsageEventSchema,
+  type TokenUsageInterval,
+  TokenUsageIntervalSchema,
+} from '@tokenmeter/contracts';
+import {
+  gpuDocumentToSample,
+  tokenDocumentToEvent,
+  tokenIntervalDocumentToInterval,
+} from '@tokenmeter/contracts/storage';
 import {
   Clock,
   CurrentPrincipal,
@@ -79,6 +90,31 @@ export class EventsController {
     const page = this.pageQuery(p, equals, p.tenant === undefined ? principal : undefined);
     const docs = await this.reader.tokenPage({ ...page, limit: page.limit + 1 });
     return this.toPage(docs, page.limit, tokenDocumentToEvent);
+  }
+
+  @Get('token-intervals')
+  @ApiOperation({
+    summary: 'Raw token usage intervals (scraped counters, e.g. vLLM)',
+    description:
+      'tokens-interval.v1 events in (time, eventId) order, keyset-paginated. Their counts are included in the token ' +
+      'series and totals; this lists them as they arrived.',
+  })
+  @ApiQueryParams(TOKEN_PARAMS)
+  @ApiOkResponse({ schema: pageSchema(TokenUsageIntervalSchema) })
+  @ApiProblems(400, 401, 403, 429)
+  async listTokenIntervals(
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<Page<TokenUsageInterval>> {
+    const p = parseParams(query, TOKEN_PARAMS);
+    if (p.tenant !== undefined && !mayAccessTenant(principal, p.tenant)) throw forbiddenTenant(p.tenant);
+    const equals: Record<string, string> = {};
+    if (p.model !== undefined) equals.model = p.model;
+    if (p.tenant !== undefined) equals.tenant = p.tenant;
+    if (p.node !== undefined) equals.node = p.node;
+    const page = this.pageQuery(p, equals, p.tenant === undefined ? principal : undefined);
+    const docs = await this.reader.tokenIntervalPage({ ...page, limit: page.limit + 1 });
+    return this.toPage(docs, page.limit, tokenIntervalDocumentToInterval);
   }
 
   @Get('gpus')

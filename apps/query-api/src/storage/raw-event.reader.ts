@@ -1,6 +1,11 @@
 // Reads of the raw event collections (written by the processor).
 import { Injectable } from '@nestjs/common';
-import { type GpuSampleDocument, RAW_COLLECTIONS, type TokenEventDocument } from '@tokenmeter/contracts/storage';
+import {
+  type GpuSampleDocument,
+  RAW_COLLECTIONS,
+  type TokenEventDocument,
+  type TokenIntervalDocument,
+} from '@tokenmeter/contracts/storage';
 import { MongoConnection } from '@tokenmeter/telemetry';
 import type { Collection, Filter } from 'mongodb';
 import type { CursorPosition } from '../events/cursor';
@@ -28,11 +33,15 @@ export class RawEventReader {
     return this.page(this.mongo.collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu), q);
   }
 
+  tokenIntervalPage(q: EventPageQuery): Promise<TokenIntervalDocument[]> {
+    return this.page(this.mongo.collection<TokenIntervalDocument>(RAW_COLLECTIONS.tokenIntervals), q);
+  }
+
   tokenById(eventId: string): Promise<TokenEventDocument | null> {
     return this.mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens).findOne({ _id: eventId });
   }
 
-  private page<T extends TokenEventDocument | GpuSampleDocument>(
+  private page<T extends TokenEventDocument | GpuSampleDocument | TokenIntervalDocument>(
     collection: Collection<T>,
     q: EventPageQuery,
   ): Promise<T[]> {
