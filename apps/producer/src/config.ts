@@ -96,6 +96,13 @@ export const producerEnv = {
     min: 1,
     max: 1_000_000,
   }),
+  PRODUCER_BATCH_MAX_BYTES: env.int({
+    description:
+      "largest Kafka produce request the producer builds, in bytes; keep it below the broker's message.max.bytes (1 MiB by default)",
+    default: 512 * 1024,
+    min: 16 * 1024,
+    max: 64 * 1024 * 1024,
+  }),
   PRODUCER_COMPRESSION: env.oneOf(['none', 'gzip'], {
     description: 'compression of produce requests (gzip trades producer CPU for network and disk)',
     default: 'none',
@@ -206,6 +213,7 @@ export class ProducerConfig {
       timeoutMs: number;
       lingerMs: number;
       maxBatchMessages: number;
+      maxBatchBytes: number;
       compression: 'none' | 'gzip';
       probeIntervalMs: number;
     },
@@ -230,6 +238,7 @@ export class ProducerConfig {
         timeoutMs: e.PRODUCER_PUBLISH_TIMEOUT_MS,
         lingerMs: e.PRODUCER_LINGER_MS,
         maxBatchMessages: e.PRODUCER_BATCH_MAX_MESSAGES,
+        maxBatchBytes: e.PRODUCER_BATCH_MAX_BYTES,
         compression: e.PRODUCER_COMPRESSION,
         probeIntervalMs: e.PRODUCER_KAFKA_PROBE_INTERVAL_MS,
       },

@@ -151,13 +151,28 @@ export class EventPublisher implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async send(batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const p of batch) {
-      const list = byTopic.get(p.topic);
-      if (list === undefined) byTopic.set(p.topic, [...p.messages]);
-      else list.push(...p.messages);
-    }
-    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const requests = planProduceRequests(batch, this.config.publish.maxBatchBytes);
+    const outcomes = await Promise.allSettled(requests.map((r) => this.sendRequest(r.topicMessages)));
+    // A caller's messages may span several produce requests: it succeeds only if all of them did.
+    const failed = new Map<number, Error>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') return;
+      const reason: unknown = outcome.reason;
+      const error =
+        reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : 'produce failed');
+      for (const owner of requests[i]?.owners ?? []) if (!failed.has(owner)) failed.set(owner, error);
+    });
+    batch.forEach((p, i) => {
+      const error = failed.get(i);
+      if (error === undefined) {
+        p.resolve();
+        return;
+      }
+      p.reject(new PublishError(error.message, { cause: error }));
+    });
+  }
+
+  private async sendRequest(topicMessages: TopicMessages[]): Promise<void> {
     const timeoutMs = this.config.publish.timeoutMs;
     try {
       await withTimeout(
@@ -170,11 +185,9 @@ export class EventPublisher implements OnModuleInit, BeforeApplicationShutdown {
         timeoutMs,
         `Kafka did not acknowledge within ${timeoutMs} ms`,
       );
-      for (const p of batch) p.resolve();
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      if (isOutage(error)) this.openCircuit(reason);
-      for (const p of batch) p.reject(new PublishError(reason, { cause: error }));
+      if (isOutage(error)) this.openCircuit(error instanceof Error ? error.message : String(error));
+      throw error;
     }
   }
 
@@ -230,4 +243,59 @@ export function isOutage(error: unknown): boolean {
     current = e.originalError ?? e.cause;
   }
   return true;
+}
+
+export interface ProduceRequest {
+  topicMessages: TopicMessages[];
+  /** Indexes of the publishes (callers) with messages in this request. */
+  owners: number[];
+}
+
+function messageBytes(m: Message): number {
+  let bytes = 70; // record overhead: lengths, offsets, timestamps
+  if (typeof m.key === 'string') bytes += Buffer.byteLength(m.key);
+  if (typeof m.value === 'string') bytes += Buffer.byteLength(m.value);
+  for (const [name, value] of Object.entries(m.headers ?? {})) {
+    bytes += Buffer.byteLength(name) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  }
+  return bytes;
+}
+
+/**
+ * Cuts the lingering publishes into produce requests of at most `maxBytes` (in publish order;
+ * one publish may span several). A partition's records in one request form one record batch,
+ * which the broker refuses above its `message.max.bytes` (1 MiB by default): merging requests
+ * must never build one (measured: 7 merged 1,000-event requests were refused as too large).
+ */
+export function planProduceRequests(
+  publishes: readonly { topic: string; messages: readonly Message[] }[],
+  maxBytes: number,
+): ProduceRequest[] {
+  const requests: ProduceRequest[] = [];
+  let byTopic = new Map<string, Message[]>();
+  let owners = new Set<number>();
+  let bytes = 0;
+  const close = (): void => {
+    if (owners.size === 0) return;
+    requests.push({
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      owners: [...owners],
+    });
+    byTopic = new Map();
+    owners = new Set();
+    bytes = 0;
+  };
+  publishes.forEach((p, index) => {
+    for (const m of p.messages) {
+      const size = messageBytes(m);
+      if (bytes > 0 && bytes + size > maxBytes) close();
+      const list = byTopic.get(p.topic);
+      if (list === undefined) byTopic.set(p.topic, [m]);
+      else list.push(m);
+      owners.add(index);
+      bytes += size;
+    }
+  });
+  close();
+  return requests;
 }
