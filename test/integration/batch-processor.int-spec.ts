@@ -196,7 +196,7 @@ describe('BatchProcessor with DlqPublisher and RawEventRepository (real Kafka an
         tokenHeaders({ [HEADERS.schema]: 'gpu.v1' }),
       ),
       reason: DeadLetterReason.UnknownSchema,
-      errorMessage: /"gpu\.v1" is not tokens\.v1/,
+      errorMessage: /"gpu\.v1" is not one of tokens\.v1, tokens-interval\.v1/,
     },
     {
       name: 'oversized',

@@ -46,7 +46,13 @@ it('deletes raw events after 7 days, 1m rollups after 30 and 1h rollups after 40
   const service = new RetentionService(config, mongo, new FixedClock(NOW), new ProcessorMetrics());
 
   const deleted = await service.runOnce();
-  expect(deleted).toEqual({ token_events: 5, gpu_samples: 5, token_rollups: 3 + 1, gpu_rollups: 3 + 1 });
+  expect(deleted).toEqual({
+    token_events: 5,
+    gpu_samples: 5,
+    token_intervals: 5,
+    token_rollups: 3 + 1,
+    gpu_rollups: 3 + 1,
+  });
   for (const collection of Object.values(RAW_COLLECTIONS)) {
     expect((await mongo.collection(collection).find({}).toArray()).map((d) => d._id).sort()).toEqual([
       'raw-1',
@@ -57,5 +63,11 @@ it('deletes raw events after 7 days, 1m rollups after 30 and 1h rollups after 40
     const left = (await mongo.collection(collection).find({}).toArray()).map((d) => d._id).sort();
     expect(left).toEqual(['1h-1', '1h-29', '1h-31', '1h-399', '1h-6', '1h-8', '1m-1', '1m-29', '1m-6', '1m-8']);
   }
-  expect(await service.runOnce()).toEqual({ token_events: 0, gpu_samples: 0, token_rollups: 0, gpu_rollups: 0 });
+  expect(await service.runOnce()).toEqual({
+    token_events: 0,
+    gpu_samples: 0,
+    token_intervals: 0,
+    token_rollups: 0,
+    gpu_rollups: 0,
+  });
 });
