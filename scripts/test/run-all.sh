@@ -12,12 +12,14 @@ export NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWar
 status=0
 step() { echo; echo "==> $*"; }
 
-step "static checks (typecheck, lint, format, schema and OpenAPI drift)"
+step "static checks (typecheck, lint, format, schema and OpenAPI drift, dashboards and alert rules)"
 npx tsc -p tsconfig.json --noEmit || status=1
 npx eslint . || status=1
 npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "prettier: the files above need formatting (npm run format)"; status=1; }
 npm run --silent schemas:check || status=1
 npm run --silent openapi:check || status=1
+# Dashboards and rules use only metrics the apps expose; promtool unit-tests the alert rules.
+npm run --silent observability:check || status=1
 
 step "build"
 rm -rf dist

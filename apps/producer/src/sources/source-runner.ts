@@ -31,7 +31,7 @@ const scrapes = counter({
 });
 const sourceEvents = counter({
   name: 'tokenmeter_source_events_total',
-  help: 'Events of the built-in sources, by source type and outcome (published, rejected, queued, dropped_overflow)',
+  help: 'Events of the built-in sources, by source type and outcome (published, rejected, dropped_overflow)',
   labelNames: ['source', 'outcome'] as const,
 });
 const droppedReadings = counter({
