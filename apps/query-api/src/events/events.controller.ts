@@ -81,13 +81,7 @@ export class EventsController {
   @ApiOkResponse({ schema: pageSchema(TokenUsageEventSchema) })
   @ApiProblems(400, 401, 403, 429)
   async listTokens(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<Page<TokenUsageEvent>> {
-    const p = parseParams(query, TOKEN_PARAMS);
-    if (p.tenant !== undefined && !mayAccessTenant(principal, p.tenant)) throw forbiddenTenant(p.tenant);
-    const equals: Record<string, string> = {};
-    if (p.model !== undefined) equals.model = p.model;
-    if (p.tenant !== undefined) equals.tenant = p.tenant;
-    if (p.node !== undefined) equals.node = p.node;
-    const page = this.pageQuery(p, equals, p.tenant === undefined ? principal : undefined);
+    const page = this.tokenPageQuery(query, principal);
     const docs = await this.reader.tokenPage({ ...page, limit: page.limit + 1 });
     return this.toPage(docs, page.limit, tokenDocumentToEvent);
   }
@@ -106,13 +100,7 @@ export class EventsController {
     @Query() query: unknown,
     @CurrentPrincipal() principal: Principal,
   ): Promise<Page<TokenUsageInterval>> {
-    const p = parseParams(query, TOKEN_PARAMS);
-    if (p.tenant !== undefined && !mayAccessTenant(principal, p.tenant)) throw forbiddenTenant(p.tenant);
-    const equals: Record<string, string> = {};
-    if (p.model !== undefined) equals.model = p.model;
-    if (p.tenant !== undefined) equals.tenant = p.tenant;
-    if (p.node !== undefined) equals.node = p.node;
-    const page = this.pageQuery(p, equals, p.tenant === undefined ? principal : undefined);
+    const page = this.tokenPageQuery(query, principal);
     const docs = await this.reader.tokenIntervalPage({ ...page, limit: page.limit + 1 });
     return this.toPage(docs, page.limit, tokenIntervalDocumentToInterval);
   }
@@ -156,6 +144,17 @@ export class EventsController {
       throw new ProblemException(404, `No token usage event with eventId ${eventId}.`);
     }
     return tokenDocumentToEvent(doc);
+  }
+
+  /** Requests and intervals are listed alike: same filters, same tenant scope. */
+  private tokenPageQuery(query: unknown, principal: Principal) {
+    const p = parseParams(query, TOKEN_PARAMS);
+    if (p.tenant !== undefined && !mayAccessTenant(principal, p.tenant)) throw forbiddenTenant(p.tenant);
+    const equals: Record<string, string> = {};
+    if (p.model !== undefined) equals.model = p.model;
+    if (p.tenant !== undefined) equals.tenant = p.tenant;
+    if (p.node !== undefined) equals.node = p.node;
+    return this.pageQuery(p, equals, p.tenant === undefined ? principal : undefined);
   }
 
   private pageQuery(
