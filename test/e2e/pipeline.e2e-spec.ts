@@ -1,6 +1,7 @@
 // The walking skeleton end to end: events posted to the producer are stored by the
 // processor and read back from the query API; invalid messages end in the DLQ.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DLQ_HEADERS, type GpuSample, type TokenUsageEvent } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
@@ -388,6 +389,56 @@ describe('pipeline', () => {
     expect(gpuScoped.items).toEqual([]);
     const gpuAdmin = (await (await get(`/v1/events/gpus?${range}&limit=5`, ADMIN_KEY)).json()) as { items: unknown[] };
     expect(gpuAdmin.items).toHaveLength(5);
+  });
+
+  it('follows an ingest request by its traceparent from the producer log to the processor log', async () => {
+    /** The JSON log lines of a service that carry this traceparent. */
+    const linesOf = (name: string, traceparent: string) =>
+      readFileSync(services.find((s) => s.name === name)?.logFile ?? '', 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(traceparent))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const event = (): TokenUsageEvent =>
+      buildTokenUsageEvent({ eventId: randomUUID(), time: new Date(Date.now() - 1_000).toISOString() });
+
+    // The caller's trace is kept; a request without one gets a fresh trace, returned in the response.
+    const callerTrace = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+    const withTrace = await fetch(`${producerUrl}/v1/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: callerTrace },
+      body: JSON.stringify([event(), event(), event()]),
+    });
+    expect(withTrace.status).toBe(202);
+    expect(withTrace.headers.get('traceparent')).toBe(callerTrace);
+    const withoutTrace = await fetch(`${producerUrl}/v1/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([event(), event()]),
+    });
+    expect(withoutTrace.status).toBe(202);
+    const startedTrace = withoutTrace.headers.get('traceparent') ?? '';
+    expect(startedTrace).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+
+    for (const [traceparent, events] of [
+      [callerTrace, 3],
+      [startedTrace, 2],
+    ] as const) {
+      // Producer: the access line and the publish line.
+      const producerLines = await expectEventually(() => {
+        const lines = linesOf('producer', traceparent);
+        expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['events published', 'request completed']));
+        return lines;
+      });
+      expect(producerLines.find((l) => l.msg === 'events published')).toMatchObject({ accepted: events });
+      expect(producerLines.find((l) => l.msg === 'request completed')).toMatchObject({ res: { statusCode: 202 } });
+      // Processor: the storage line(s), which together account for every event of the request.
+      await expectEventually(() => {
+        const stored = linesOf('processor', traceparent).filter((l) => l.msg === 'events stored');
+        expect(stored.length).toBeGreaterThan(0);
+        expect(stored.every((l) => l.topic === topics.tokens && l.traceparent === traceparent)).toBe(true);
+        expect(stored.reduce((sum, l) => sum + Number(l.stored), 0)).toBe(events);
+      });
+    }
   });
 
   it('shuts every service down gracefully on SIGTERM', async () => {

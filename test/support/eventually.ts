@@ -1,6 +1,6 @@
 // Polls an assertion until it passes or a deadline expires; never a fixed sleep.
 export async function expectEventually<T>(
-  probe: () => Promise<T>,
+  probe: () => T | Promise<T>,
   options: { timeoutMs?: number; intervalMs?: number; description?: string } = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 60_000;

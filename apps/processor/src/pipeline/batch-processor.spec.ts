@@ -7,6 +7,7 @@ import type {
   TokenUsageRecord,
 } from '@tokenmeter/contracts/storage';
 import { buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
+import { Logger } from '@nestjs/common';
 import { FixedClock } from '@tokenmeter/telemetry/testing';
 import type { KafkaMessage } from 'kafkajs';
 import { ProcessorConfig } from '../config';
@@ -203,6 +204,62 @@ describe('BatchProcessor', () => {
       [`${request.eventId}@6`, `${interval.eventId}@5`].sort(),
     );
     expect(registry.recorded.sort()).toEqual([request.eventId, interval.eventId].sort());
+  });
+
+  it('logs one line per ingest trace saying what became of its messages, so a grep follows a request', async () => {
+    const { processor } = setup();
+    const lines: unknown[][] = [];
+    const spy = jest.spyOn(Logger.prototype, 'log').mockImplementation((...args: unknown[]) => {
+      lines.push(args);
+    });
+    try {
+      const traceA = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const traceB = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const a = buildTokenUsageEvent({}, { nowMs: NOW });
+      const b = buildTokenUsageEvent({}, { nowMs: NOW });
+      await processor.process('tokens', {
+        topic: 'telemetry.tokens.v1',
+        partition: 3,
+        messages: [
+          kafkaMessage(20, JSON.stringify(a), { [HEADERS.traceparent]: traceA }),
+          kafkaMessage(21, JSON.stringify(b), { [HEADERS.traceparent]: traceB }),
+          kafkaMessage(22, 'garbage', { [HEADERS.traceparent]: traceA }),
+          kafkaMessage(23, JSON.stringify(a), { [HEADERS.traceparent]: traceA }),
+          // No (valid) traceparent: nothing to follow, no line.
+          kafkaMessage(24, JSON.stringify(buildTokenUsageEvent({}, { nowMs: NOW })), { [HEADERS.traceparent]: 'x' }),
+        ],
+      });
+      expect(lines).toEqual([
+        [
+          {
+            traceparent: traceA,
+            topic: 'telemetry.tokens.v1',
+            partition: 3,
+            fromOffset: 20,
+            toOffset: 23,
+            stored: 1,
+            duplicates: 1,
+            deadLettered: 1,
+          },
+          'events stored',
+        ],
+        [
+          {
+            traceparent: traceB,
+            topic: 'telemetry.tokens.v1',
+            partition: 3,
+            fromOffset: 21,
+            toOffset: 21,
+            stored: 1,
+            duplicates: 0,
+            deadLettered: 0,
+          },
+          'events stored',
+        ],
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('fails the whole batch when storage fails, so nothing is dead-lettered or committed', async () => {

@@ -6,7 +6,8 @@
 //      (client retries, producer retries) are duplicates and are never rolled up;
 //   4. register the owned events' series (the query API's list of series; idempotent), then
 //      add them to the 1m/1h rollups under per-partition watermarks;
-//   5. publish the dead letters.
+//   5. publish the dead letters;
+//   6. log one line per ingest trace (traceparent header) with what became of its messages.
 // It resolves only when every write is acknowledged; the consumer commits after that.
 import { Injectable, Logger } from '@nestjs/common';
 import type { GpuSample, TokenUsageEvent, TokenUsageInterval } from '@tokenmeter/contracts';
@@ -24,8 +25,9 @@ import { type DeadLetter, DlqPublisher } from '../dlq/dlq-publisher';
 import { type InsertOutcome, RawEventRepository } from '../storage/raw-event.repository';
 import { type OwnedEvent, RollupRepository } from '../storage/rollup.repository';
 import { SeriesRegistryRepository } from '../storage/series-registry.repository';
-import { decodeMessage, type EventKind } from './decode';
+import { decodeMessage, type EventKind, traceparentHeader } from './decode';
 import { ProcessorMetrics } from './processor-metrics';
+import { summarizeTraces, type TracedMessage } from './trace-summary';
 
 export interface ConsumedBatch {
   topic: string;
@@ -44,6 +46,7 @@ interface Candidate<E> {
   offset: number;
   event: E;
   ingestedAt?: Date;
+  traceparent?: string;
 }
 
 @Injectable()
@@ -75,10 +78,15 @@ export class BatchProcessor {
     const intervals: Candidate<TokenUsageInterval>[] = [];
     const gpus: Candidate<GpuSample>[] = [];
     const letters: DeadLetter[] = [];
+    const traced: TracedMessage[] = [];
 
     for (const message of batch.messages) {
       const decoded = decodeMessage(kind, message, options);
       if (!decoded.ok) {
+        const traceparent = traceparentHeader(message.headers);
+        if (traceparent !== undefined) {
+          traced.push({ traceparent, offset: Number(message.offset), outcome: 'dead_lettered' });
+        }
         letters.push({
           originalTopic: batch.topic,
           originalPartition: batch.partition,
@@ -92,7 +100,10 @@ export class BatchProcessor {
         continue;
       }
       const offset = Number(message.offset);
-      const meta = decoded.ingestedAt === undefined ? {} : { ingestedAt: decoded.ingestedAt };
+      const meta = {
+        ...(decoded.ingestedAt === undefined ? {} : { ingestedAt: decoded.ingestedAt }),
+        ...(decoded.traceparent === undefined ? {} : { traceparent: decoded.traceparent }),
+      };
       switch (decoded.schema) {
         case 'tokens.v1':
           tokens.push({ offset, event: decoded.event, ...meta });
@@ -125,6 +136,8 @@ export class BatchProcessor {
         intervals.map((c) => tokenIntervalToDocument(c.event, meta(c))),
       );
       inserted = sumOutcomes(insertedEvents, insertedIntervals);
+      traceOutcomes(traced, tokens, insertedEvents);
+      traceOutcomes(traced, intervals, insertedIntervals);
       // Both contracts feed the same rollup documents, so they are applied in one call: the
       // watermark a document gets covers this whole batch.
       const owned = [
@@ -135,11 +148,15 @@ export class BatchProcessor {
       rolledUp = (await this.rollups.applyTokens(batch.partition, lastOffset, owned)).documents;
     } else {
       inserted = await this.rawEvents.insertGpuSamples(gpus.map((c) => gpuSampleToDocument(c.event, meta(c))));
+      traceOutcomes(traced, gpus, inserted);
       const owned = await this.owned('gpu', batch.partition, gpus, inserted);
       await this.registry.recordGpu(owned.map((o) => o.event));
       rolledUp = (await this.rollups.applyGpu(batch.partition, lastOffset, owned)).documents;
     }
     await this.dlq.publish(letters);
+    for (const trace of summarizeTraces(traced)) {
+      this.logger.log({ ...trace, topic: batch.topic, partition: batch.partition }, 'events stored');
+    }
 
     const labels = { topic: batch.topic };
     this.metrics.events.inc({ ...labels, outcome: 'consumed' }, batch.messages.length);
@@ -173,6 +190,15 @@ export class BatchProcessor {
       (c, i) => !duplicate.has(i) || isSameMessage(sources.get(c.event.eventId), partition, c.offset),
     );
   }
+}
+
+/** Adds each traced candidate's insert outcome (stored now, or a copy of a stored event). */
+function traceOutcomes(into: TracedMessage[], candidates: readonly Candidate<unknown>[], outcome: InsertOutcome): void {
+  const duplicate = new Set(outcome.duplicateIndexes);
+  candidates.forEach((c, i) => {
+    if (c.traceparent === undefined) return;
+    into.push({ traceparent: c.traceparent, offset: c.offset, outcome: duplicate.has(i) ? 'duplicate' : 'stored' });
+  });
 }
 
 function sumOutcomes(a: InsertOutcome, b: InsertOutcome): InsertOutcome {

@@ -3,6 +3,7 @@ import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '@
 import { DeadLetterReason, decodeMessage } from './decode';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const OPTS = { nowMs: NOW, maxAgeMs: 7 * 86_400_000, maxMessageBytes: 4_096 };
 
 function message(value: unknown, headers: Record<string, string> = {}) {
@@ -20,7 +21,7 @@ describe('decodeMessage', () => {
       message(event, {
         [HEADERS.schema]: 'tokens.v1',
         [HEADERS.ingestedAt]: '2026-11-25T11:59:59.500Z',
-        [HEADERS.traceparent]: 't',
+        [HEADERS.traceparent]: TRACEPARENT,
       }),
       OPTS,
     );
@@ -29,8 +30,18 @@ describe('decodeMessage', () => {
       schema: 'tokens.v1',
       event,
       ingestedAt: new Date('2026-11-25T11:59:59.500Z'),
-      traceparent: 't',
+      traceparent: TRACEPARENT,
     });
+  });
+
+  it.each([
+    ['not W3C', 'abc'],
+    ['an all-zero trace id', '00-00000000000000000000000000000000-00f067aa0ba902b7-01'],
+    ['a forged log line', `${TRACEPARENT}\n{"level":50}`],
+  ])('leaves out a traceparent header that is %s', (_name, header) => {
+    const event = buildTokenUsageEvent({}, { nowMs: NOW });
+    const decoded = decodeMessage('tokens', message(event, { [HEADERS.traceparent]: header }), OPTS);
+    expect(decoded).toEqual({ ok: true, schema: 'tokens.v1', event });
   });
 
   it('decodes a scraped interval on the tokens topic by its schema header', () => {

@@ -3,6 +3,7 @@ import {
   type EventBySchemaName,
   formatFieldErrors,
   HEADERS,
+  isValidTraceparent,
   type SchemaName,
   validateEvent,
 } from '@tokenmeter/contracts';
@@ -49,6 +50,12 @@ export function headerString(headers: RawMessage['headers'], name: string): stri
   return typeof value === 'string' ? value : value.toString('utf8');
 }
 
+/** The message's W3C traceparent header, when it has a valid one (logs never carry anything else). */
+export function traceparentHeader(headers: RawMessage['headers']): string | undefined {
+  const value = headerString(headers, HEADERS.traceparent);
+  return value !== undefined && isValidTraceparent(value) ? value : undefined;
+}
+
 export function decodeMessage(kind: EventKind, message: RawMessage, opts: DecodeOptions): Decoded {
   if (message.value === null) return { ok: false, reason: DeadLetterReason.Tombstone, message: 'message has no value' };
   if (message.value.length > opts.maxMessageBytes) {
@@ -80,13 +87,12 @@ export function decodeMessage(kind: EventKind, message: RawMessage, opts: Decode
   if (!result.ok) return { ok: false, reason: DeadLetterReason.Invalid, message: formatFieldErrors(result.errors) };
   const ingestedAtHeader = headerString(message.headers, HEADERS.ingestedAt);
   const ingestedAtMs = ingestedAtHeader === undefined ? Number.NaN : Date.parse(ingestedAtHeader);
+  const traceparent = traceparentHeader(message.headers);
   return {
     ok: true,
     // validateEvent(schema) returns that schema's event type; TypeScript cannot correlate the two.
     ...({ schema, event: result.value } as DecodedEvent),
     ...(Number.isFinite(ingestedAtMs) ? { ingestedAt: new Date(ingestedAtMs) } : {}),
-    ...(headerString(message.headers, HEADERS.traceparent) === undefined
-      ? {}
-      : { traceparent: headerString(message.headers, HEADERS.traceparent) }),
+    ...(traceparent === undefined ? {} : { traceparent }),
   };
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { CurrentPrincipal, type Principal } from '@tokenmeter/telemetry';
+import { CurrentPrincipal, type Principal, setRequestTraceparent } from '@tokenmeter/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProducerConfig } from '../config';
 import { parseIngestBody, ParsedNdjson } from './ingest-body';
@@ -56,6 +56,7 @@ export class IngestController {
   ): Promise<IngestResult> {
     const traceparent = traceparentFor(req.headers.traceparent);
     void reply.header('traceparent', traceparent);
+    setRequestTraceparent(req.raw, traceparent);
     // main.ts's content-type parsers hand over NDJSON already parsed (streamed) and JSON as text.
     const items =
       body instanceof ParsedNdjson

@@ -158,7 +158,7 @@ export class IngestService {
       );
     }
     count('accepted', messages.length);
-    this.logger.debug({ traceparent, topic, accepted: messages.length, rejected: rejected.length }, 'events published');
+    this.logger.log({ traceparent, topic, accepted: messages.length, rejected: rejected.length }, 'events published');
     return { accepted: messages.length, rejected };
   }
 }

@@ -2,6 +2,7 @@
 // the request on every line and secrets redacted (SPEC §8).
 import { type DynamicModule, RequestMethod } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { isValidTraceparent } from '@tokenmeter/contracts';
 import { LoggerModule } from 'nestjs-pino';
 
 /** Paths redacted from every log line: credentials in headers, and any secret-named field. */
@@ -26,9 +27,24 @@ export interface LoggingOptions {
   level: string;
 }
 
+const TRACEPARENT = Symbol('tokenmeter.traceparent');
+
+type TracedRequest = IncomingMessage & { [TRACEPARENT]?: string };
+
+/**
+ * Records the traceparent a handler settled on (the caller's, or one it started) so that the
+ * request's access log line carries the same value as every other line of its trace.
+ */
+export function setRequestTraceparent(req: IncomingMessage, traceparent: string): void {
+  (req as TracedRequest)[TRACEPARENT] = traceparent;
+}
+
+/** The request's trace: the one a handler settled on, else a valid W3C header from the caller. */
 export function traceparentOf(req: IncomingMessage): string | undefined {
+  const settled = (req as TracedRequest)[TRACEPARENT];
+  if (settled !== undefined) return settled;
   const value = req.headers.traceparent;
-  return typeof value === 'string' ? value : undefined;
+  return typeof value === 'string' && isValidTraceparent(value) ? value : undefined;
 }
 
 function pathOf(req: IncomingMessage & { originalUrl?: string }): string {
