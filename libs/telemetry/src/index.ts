@@ -9,6 +9,7 @@ export * from './http/http-app';
 export * from './health/readiness';
 export * from './health/health.module';
 export * from './kafka/kafka-client';
+export * from './kafka/partitioner';
 export * from './mongo/mongo-connection';
 export * from './mongo/mongo.module';
 export * from './shutdown/shutdown';

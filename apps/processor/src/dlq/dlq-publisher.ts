@@ -1,8 +1,8 @@
 // Dead-letter publishing: the original key and value, plus Kafka Connect-style error headers.
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DLQ_HEADERS } from '@tokenmeter/contracts';
-import { createKafka, ensureTopics, withTimeout } from '@tokenmeter/telemetry';
-import { type IHeaders, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { createKafka, ensureTopics, javaCompatiblePartitioner, withTimeout } from '@tokenmeter/telemetry';
+import { type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import { ProcessorConfig } from '../config';
 
 export interface DeadLetter {
@@ -28,7 +28,7 @@ export class DlqPublisher implements OnModuleInit, BeforeApplicationShutdown {
   constructor(private readonly config: ProcessorConfig) {
     this.kafka = createKafka(config.kafka, { clientId: `${config.kafka.clientId}-dlq` });
     this.producer = this.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: javaCompatiblePartitioner,
       allowAutoTopicCreation: false,
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
