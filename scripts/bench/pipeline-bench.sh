@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm run bench`: builds the services if needed, starts the local Kafka and FerretDB (or uses
+# KAFKA_BROKERS and MONGO_URL when both are set), and runs scripts/bench/pipeline/main.ts.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+scripts/dev/ensure-node.sh
+export PATH="$root/.cache/node/node_modules/.bin:$PATH"
+[[ -f dist/apps/processor/apps/processor/src/main.js ]] || npm run --silent build
+if [[ -z "${KAFKA_BROKERS:-}" || -z "${MONGO_URL:-}" ]]; then
+  while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done < <(scripts/dev/servers.sh up)
+fi
+exec node -r @swc-node/register scripts/bench/pipeline/main.ts "$@"
