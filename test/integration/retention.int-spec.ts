@@ -6,6 +6,7 @@ import { FixedClock } from '@tokenmeter/telemetry/testing';
 import { ProcessorConfig } from '../../apps/processor/src/config';
 import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';
 import { RetentionService } from '../../apps/processor/src/storage/retention.service';
+import { RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
 import { runId, serverEnv } from '../support/env';
 import { dropDatabase } from '../support/mongo-test-utils';
 
@@ -43,9 +44,13 @@ it('deletes raw events after 7 days, 1m rollups after 30 and 1h rollups after 40
       );
   }
   const config = ProcessorConfig.fromEnv({ KAFKA_BROKERS: kafkaBrokers, MONGO_URL: mongoUrl, MONGO_DB: dbName });
-  const service = new RetentionService(config, mongo, new FixedClock(NOW), new ProcessorMetrics());
+  const rollups = new RollupRepository(mongo);
+  const forget = jest.spyOn(rollups, 'forgetWatermarks');
+  const service = new RetentionService(config, mongo, new FixedClock(NOW), new ProcessorMetrics(), rollups);
 
   const deleted = await service.runOnce();
+  // Deleted rollup documents must not keep remembered watermarks.
+  expect(forget).toHaveBeenCalledTimes(1);
   expect(deleted).toEqual({
     token_events: 5,
     gpu_samples: 5,
@@ -70,4 +75,5 @@ it('deletes raw events after 7 days, 1m rollups after 30 and 1h rollups after 40
     token_rollups: 0,
     gpu_rollups: 0,
   });
+  expect(forget).toHaveBeenCalledTimes(1);
 });

@@ -17,7 +17,11 @@ import {
 } from '@tokenmeter/contracts/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
 import { MongoConnection } from '@tokenmeter/telemetry';
-import { type OwnedEvent, RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
+import {
+  type OwnedEvent,
+  RollupConflictError,
+  RollupRepository,
+} from '../../apps/processor/src/storage/rollup.repository';
 import { runId, serverEnv } from '../support/env';
 import { dropDatabase } from '../support/mongo-test-utils';
 import { checkRollups } from '../support/rollup-checker';
@@ -73,6 +77,8 @@ beforeEach(async () => {
   for (const c of [...Object.values(RAW_COLLECTIONS), ...Object.values(ROLLUP_COLLECTIONS)]) {
     await mongo.collection(c).deleteMany({});
   }
+  // The documents changed behind the repository's back.
+  repo.forgetWatermarks();
 });
 
 describe.each([false, true])('RollupRepository (conditional writes: %s)', (conditional) => {
@@ -162,4 +168,62 @@ describe.each([false, true])('RollupRepository (conditional writes: %s)', (condi
     await repo.applyTokens(1, 24, owned(events.slice(25), 0));
     expect((await checkRollups(mongoUrl, dbName)).tokens.differences).toEqual([]);
   });
+
+  it('reads only the watermarks it has not seen on a partition, and all of them again after forgetting', async () => {
+    const first = tokenEvents(100, 5);
+    // Other requests of the same series in the same minutes: the same rollup documents.
+    const second = first.map((e) => ({ ...e, eventId: `${e.eventId}-again` }));
+    const all = [...first, ...second];
+    await storeRaw(all);
+    const idsRead = jest.spyOn(mongo, 'findByIds');
+    const readCount = () => idsRead.mock.calls.reduce((n, call) => n + call[1].length, 0);
+    try {
+      await repo.applyTokens(0, 99, owned(first));
+      expect(readCount()).toBeGreaterThan(0);
+      idsRead.mockClear();
+      await repo.applyTokens(0, 199, owned(second, 100));
+      expect(readCount()).toBe(0);
+      expect((await checkRollups(mongoUrl, dbName)).tokens.differences).toEqual([]);
+      // A rejoin: everything is read again, and a replay of what is stored adds nothing.
+      repo.forgetWatermarks('tokens');
+      const replay = await repo.applyTokens(0, 199, owned(all));
+      expect(replay).toEqual({ documents: 0, skipped: all.length * 2 });
+      expect(readCount()).toBeGreaterThan(0);
+    } finally {
+      idsRead.mockRestore();
+    }
+  });
+
+  it('after another owner moved a partition on, a rejoin (forget) keeps its work from being added twice', async () => {
+    const events = tokenEvents(300, 6);
+    await storeRaw(events);
+    const other = new RollupRepository(mongo);
+    other.conditionalWrites = conditional;
+    await repo.applyTokens(2, 99, owned(events.slice(0, 100)));
+    // The partition moved to another instance, which stored 100-199 and crashed before its commit…
+    await other.applyTokens(2, 199, owned(events.slice(100, 200), 100));
+    // …and came back here with the same batch (offsets from the last commit, 100).
+    repo.forgetWatermarks('tokens');
+    const again = await repo.applyTokens(2, 199, owned(events.slice(100, 200), 100));
+    expect(again.documents).toBe(0);
+    await repo.applyTokens(2, 299, owned(events.slice(200), 200));
+    expect((await checkRollups(mongoUrl, dbName)).tokens.differences).toEqual([]);
+  });
+
+  if (conditional) {
+    it('forgets a partition whose remembered watermarks proved stale, so the retry reads them', async () => {
+      const events = tokenEvents(300, 7);
+      await storeRaw(events);
+      const zombie = new RollupRepository(mongo);
+      zombie.conditionalWrites = true;
+      await zombie.applyTokens(4, 99, owned(events.slice(0, 100)));
+      // Another owner moved the watermarks on while this instance did not notice (no rejoin).
+      await repo.applyTokens(4, 199, owned(events.slice(100, 200), 100));
+      await expect(zombie.applyTokens(4, 199, owned(events.slice(100, 200), 100))).rejects.toThrow(RollupConflictError);
+      // The retry reads the stored watermarks and finds the batch already applied.
+      expect((await zombie.applyTokens(4, 199, owned(events.slice(100, 200), 100))).documents).toBe(0);
+      await zombie.applyTokens(4, 299, owned(events.slice(200), 200));
+      expect((await checkRollups(mongoUrl, dbName)).tokens.differences).toEqual([]);
+    });
+  }
 });

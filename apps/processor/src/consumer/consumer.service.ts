@@ -51,6 +51,7 @@ export class ConsumerService implements OnApplicationBootstrap, OnModuleDestroy 
           }
         },
         () => this.metrics.writeFailures.inc({ topic }),
+        () => this.processor.forgetPartitionState(kind),
       );
       await consumer.start();
       this.consumers.push(consumer);

@@ -27,6 +27,8 @@ export class TopicConsumer {
     private readonly options: TopicConsumerOptions,
     private readonly handler: BatchHandler,
     private readonly onWriteFailure: () => void = () => undefined,
+    /** Called on every (re)join of the group: partitions may have had another owner meanwhile. */
+    private readonly onJoin: () => void = () => undefined,
   ) {
     this.logger = new Logger(`TopicConsumer:${options.topic}`);
     this.consumer = kafka.consumer({
@@ -41,6 +43,7 @@ export class TopicConsumer {
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.joined = true;
+      this.onJoin();
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.joined = false;

@@ -63,6 +63,11 @@ export class BatchProcessor {
     private readonly metrics: ProcessorMetrics,
   ) {}
 
+  /** The consumer of `kind` (re)joined its group: what was remembered per partition may be stale. */
+  forgetPartitionState(kind: EventKind): void {
+    this.rollups.forgetWatermarks(kind);
+  }
+
   async process(kind: EventKind, batch: ConsumedBatch): Promise<BatchOutcome> {
     const last = batch.messages[batch.messages.length - 1];
     if (last === undefined) return { stored: 0, duplicates: 0, deadLettered: 0, rolledUp: 0 };

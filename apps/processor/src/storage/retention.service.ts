@@ -6,6 +6,7 @@ import { RAW_COLLECTIONS, ROLLUP_COLLECTIONS, type Resolution } from '@tokenmete
 import { Clock, MongoConnection } from '@tokenmeter/telemetry';
 import { ProcessorConfig } from '../config';
 import { ProcessorMetrics } from '../pipeline/processor-metrics';
+import { RollupRepository } from './rollup.repository';
 
 export interface RetentionPlan {
   collection: string;
@@ -46,6 +47,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly mongo: MongoConnection,
     private readonly clock: Clock,
     private readonly metrics: ProcessorMetrics,
+    private readonly rollups: RollupRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -72,6 +74,8 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       deleted[plan.collection] = (deleted[plan.collection] ?? 0) + result.deletedCount;
       this.metrics.retentionDeleted.inc({ collection: plan.collection }, result.deletedCount);
     }
+    // Deleted rollup documents must not keep a remembered watermark (a late event would be skipped).
+    if (Object.values(ROLLUP_COLLECTIONS).some((c) => (deleted[c] ?? 0) > 0)) this.rollups.forgetWatermarks();
     this.logger.log({ deleted }, 'retention run done');
     return deleted;
   }

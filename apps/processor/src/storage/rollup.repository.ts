@@ -4,6 +4,12 @@
 // AND moves the watermark, conditioned on the watermark it was computed from. A replayed
 // message at or below the watermark is skipped for that document; a conflicting writer
 // (a zombie consumer after a rebalance) makes the condition fail and the batch is retried.
+//
+// Only the owner of a partition moves that partition's watermarks, so while this instance owns
+// it, the watermarks it last read or wrote are the stored ones: they are kept in memory and
+// only documents not seen yet are read (a third of a batch's rollup time on FerretDB, where
+// each read is a point read). The memory is dropped when the consumer (re)joins its group —
+// the partition may have had another owner — and after any failed write.
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { GpuSample } from '@tokenmeter/contracts';
 import {
@@ -43,6 +49,9 @@ export class RollupConflictError extends Error {
   }
 }
 
+/** Watermarks remembered per partition at most; past it the partition's memory starts over. */
+const MAX_REMEMBERED_WATERMARKS = 50_000;
+
 interface WatermarkDoc extends Document {
   _id: string;
   wm?: Record<string, number>;
@@ -58,6 +67,9 @@ export class RollupRepository implements OnModuleInit {
    */
   conditionalWrites: boolean;
 
+  /** `${kind}:${partition}` → document id → this partition's watermark in that document. */
+  private readonly watermarks = new Map<string, Map<string, number>>();
+
   constructor(private readonly mongo: MongoConnection) {
     this.conditionalWrites = mongo.serverKind === 'mongodb';
   }
@@ -70,6 +82,17 @@ export class RollupRepository implements OnModuleInit {
       }
     }
     this.logger.log('rollup collection indexes ensured');
+  }
+
+  /**
+   * Forgets the remembered watermarks (of one kind): call when partitions may have changed
+   * owner (the consumer joined its group again), or when documents changed behind the
+   * processor's back. The next batches read them from the database again.
+   */
+  forgetWatermarks(kind?: RollupKind): void {
+    for (const key of [...this.watermarks.keys()]) {
+      if (kind === undefined || key.startsWith(`${kind}:`)) this.watermarks.delete(key);
+    }
   }
 
   applyTokens(
@@ -101,10 +124,28 @@ export class RollupRepository implements OnModuleInit {
     const field = watermarkField(partition);
     const ids = [...new Set(events.flatMap((e) => idsOf(e.event)))];
 
+    // Captured once: a forget() while this batch runs leaves what it learns out of the new memory.
+    const memoryKey = `${kind}:${partition}`;
+    let remembered = this.watermarks.get(memoryKey);
+    if (remembered === undefined || remembered.size > MAX_REMEMBERED_WATERMARKS) {
+      remembered = new Map();
+      this.watermarks.set(memoryKey, remembered);
+    }
     const current = new Map<string, number>();
-    for (const doc of await this.mongo.findByIds<WatermarkDoc>(ROLLUP_COLLECTIONS[kind], ids, { [`wm.${field}`]: 1 })) {
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const wm = remembered.get(id);
+      if (wm === undefined) unknown.push(id);
+      else current.set(id, wm);
+    }
+    for (const doc of await this.mongo.findByIds<WatermarkDoc>(ROLLUP_COLLECTIONS[kind], unknown, {
+      [`wm.${field}`]: 1,
+    })) {
       const wm = doc.wm?.[field];
-      if (typeof wm === 'number') current.set(doc._id, wm);
+      if (typeof wm === 'number') {
+        current.set(doc._id, wm);
+        remembered.set(doc._id, wm);
+      }
     }
 
     const deltas = new Map<string, RollupDelta>();
@@ -138,9 +179,16 @@ export class RollupRepository implements OnModuleInit {
 
     // Bounded commands: FerretDB deadlocks on large ones (MongoConnection.updatesPerCommand).
     const size = this.mongo.updatesPerCommand;
-    for (let i = 0; i < ops.length; i += size) {
-      await this.write(collection, ops.slice(i, i + size));
+    try {
+      for (let i = 0; i < ops.length; i += size) {
+        await this.write(collection, ops.slice(i, i + size));
+      }
+    } catch (error) {
+      // Some chunks may have been written: what is stored is no longer known.
+      if (this.watermarks.get(memoryKey) === remembered) this.watermarks.delete(memoryKey);
+      throw error;
     }
+    for (const d of deltas.values()) remembered.set(d._id, batchLastOffset);
     return { documents: ops.length, skipped };
   }
 
