@@ -32,7 +32,7 @@ function sampleResults(overrides: Partial<PipelineBenchResults> = {}): PipelineB
       backlogEvents: 150_000,
       ingestSeconds: 60,
       latencySeconds: 30,
-      serviceNodeOptions: '--max-old-space-size=128',
+      processorNodeOptions: '--max-old-space-size=160 --max-semi-space-size=8',
     },
     ceilings,
     tokenmeter,

@@ -17,17 +17,18 @@
  *
  * Writes bench/results/pipeline-latest.json and .svg.
  *
- *   npm run bench -- [--scale 1] [--keep] [--node-options '--max-old-space-size=160 --max-semi-space-size=8']
+ *   npm run bench -- [--scale 1] [--keep] [--processor-node-options '…']
  *
  * `--scale 0.2` shortens every phase (a smoke run); `--keep` leaves topics and databases;
- * `--node-options '…'` sets the services' NODE_OPTIONS (default: the heap sizes of docs/PERFORMANCE.md).
+ * `--processor-node-options '…'` sets the processor's NODE_OPTIONS (default: docs/PERFORMANCE.md's).
  * Needs KAFKA_BROKERS and MONGO_URL (scripts/bench/pipeline-bench.sh starts the local servers).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { type TokenUsageEvent } from '@tokenmeter/contracts';
 import {
   RAW_COLLECTIONS,
@@ -36,13 +37,7 @@ import {
   tokenEventToDocument,
 } from '@tokenmeter/contracts/storage';
 import { MongoClient } from 'mongodb';
-import {
-  DEFAULT_LOAD_OPTIONS,
-  formatProgress,
-  latencySummary,
-  type LoadSummary,
-  runLoad,
-} from '../../../apps/producer/src/loadgen/load-generator';
+import { latencySummary, type LoadSummary } from '../../../apps/producer/src/loadgen/load-generator';
 import { parsePrometheusText } from '../../../apps/producer/src/sources/scrape/prometheus-text';
 import { FleetSimulator } from '../../../apps/producer/src/sources/simulator/fleet-simulator';
 import { type RunningService, startService, stopService } from '../../../test/support/services';
@@ -79,11 +74,12 @@ function argString(name: string, fallback: string): string {
 
 const SCALE = argNumber('scale', 1);
 /**
- * Node options of the services, as a deployment sets them: the V8 heap capped to fit the
- * container's memory limit. Without a cap V8 sizes the heap from the machine's memory (24 GiB
- * here) and lets garbage pile up to hundreds of MB before it collects.
+ * The processor's Node options, as a deployment sets them: the V8 heap capped to fit a 256 MiB
+ * container. Without a cap V8 sizes the heap from the machine's memory (24 GiB here) and lets
+ * garbage pile up to 400+ MB. The producer and the query API keep V8's defaults: the same cap
+ * cut the producer's flat-out ingest by 40% (docs/PERFORMANCE.md#memory-settings).
  */
-const SERVICE_NODE_OPTIONS = argString('node-options', '--max-old-space-size=160 --max-semi-space-size=8');
+const PROCESSOR_NODE_OPTIONS = argString('processor-node-options', '--max-old-space-size=160 --max-semi-space-size=8');
 const KEEP = process.argv.includes('--keep');
 const INGEST_SECONDS = Math.max(5, Math.round(20 * SCALE));
 const LATENCY_SECONDS = Math.max(5, Math.round(30 * SCALE));
@@ -151,7 +147,6 @@ function serviceEnv(extra: Record<string, string> = {}): Record<string, string> 
     QUERY_RATE_LIMIT_PER_MINUTE: '0',
     SIMULATOR_ENABLED: 'false',
     LOG_LEVEL: 'warn',
-    NODE_OPTIONS: SERVICE_NODE_OPTIONS,
     ...extra,
   };
 }
@@ -190,19 +185,28 @@ async function flatOut(producer: RunningService, seconds: number, label: string)
   return load(producer, FLAT_OUT_PER_SEC, seconds, label);
 }
 
-async function load(producer: RunningService, ratePerSecond: number, seconds: number, label: string) {
-  const summary = await runLoad(
-    {
-      ...DEFAULT_LOAD_OPTIONS,
-      target: producer.baseUrl,
-      ratePerSecond,
-      durationSeconds: seconds,
-      batchSize: REQUEST_BATCH,
-      concurrency: LOAD_CONCURRENCY,
-      seed: Math.floor(Math.random() * 2 ** 31),
-    },
-    { onProgress: (p) => say(`  ${label}: ${formatProgress(p)}`) },
-  );
+/**
+ * Runs the load generator's command line (`npm run loadgen`) in its own process, as a user would:
+ * in the bench's process it would share an event loop and a heap with everything else here.
+ */
+async function load(
+  producer: RunningService,
+  ratePerSecond: number,
+  seconds: number,
+  label: string,
+): Promise<LoadSummary> {
+  const summaryFile = path.join(LOG_DIR, `loadgen-${label.replace(/[^a-z0-9]+/gi, '-')}-${Date.now()}.json`);
+  const args = [
+    ...['-r', '@swc-node/register', path.join(ROOT, 'apps/producer/src/loadgen/loadgen-cli.ts')],
+    ...['--target', producer.baseUrl, '--rate', String(ratePerSecond), '--duration', String(seconds)],
+    ...['--batch', String(REQUEST_BATCH), '--concurrency', String(LOAD_CONCURRENCY), '--summary-json', summaryFile],
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Progress lines come on stderr, one per second.
+  createInterface({ input: child.stderr }).on('line', (line) => say(`  ${label}: ${line}`));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0 && code !== 1) throw new Error(`the load generator (${label}) exited with ${code}`);
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as LoadSummary;
   const notAccepted = summary.tokens.sent - summary.tokens.accepted;
   if (notAccepted > 0)
     say(`  ${label}: ${fmt(notAccepted)} events not accepted (${JSON.stringify(summary.statusCounts)})`);
@@ -321,7 +325,8 @@ async function main(): Promise<void> {
   const runner = new SpawnRunner();
   const running: RunningService[] = [];
   const start = async (name: RunningService['name'], port: number, extra?: Record<string, string>, dir = '') => {
-    const service = await startService(name, port, serviceEnv(extra), path.join(LOG_DIR, dir));
+    const nodeOptions = { NODE_OPTIONS: name === 'processor' ? PROCESSOR_NODE_OPTIONS : '' };
+    const service = await startService(name, port, serviceEnv({ ...nodeOptions, ...extra }), path.join(LOG_DIR, dir));
     running.push(service);
     return service;
   };
@@ -498,7 +503,7 @@ async function main(): Promise<void> {
         backlogEvents: preload.tokens.accepted,
         ingestSeconds: INGEST_SECONDS,
         latencySeconds: LATENCY_SECONDS,
-        serviceNodeOptions: SERVICE_NODE_OPTIONS,
+        processorNodeOptions: PROCESSOR_NODE_OPTIONS,
       },
       ceilings: {
         kafkaProducerPerSec: round(kafkaProducerPerSec),

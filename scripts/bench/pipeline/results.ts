@@ -62,8 +62,8 @@ export interface PipelineBenchResults {
     backlogEvents: number;
     ingestSeconds: number;
     latencySeconds: number;
-    /** NODE_OPTIONS of producer, processor and query API (the heap cap a deployment would set). */
-    serviceNodeOptions: string;
+    /** The processor's NODE_OPTIONS (the heap cap a deployment sets; the others keep V8's defaults). */
+    processorNodeOptions: string;
   };
   ceilings: {
     kafkaProducerPerSec: number;
