@@ -117,7 +117,7 @@ describe('renderChart', () => {
     expect(all).toEqual(
       expect.arrayContaining([
         'Throughput vs ceilings (events/s)',
-        'End-to-end latency (accepted → queryable)',
+        'End-to-end latency (request sent → queryable)',
         'Processor instances on a 6-partition topic',
         'Resources and targets',
       ]),

@@ -185,7 +185,7 @@ function verticalGrid(ticks: number[], plot: Box, scale: Scale): string {
 // ---- Panel 2: end-to-end latency per load level --------------------------------------------------
 
 function latencyPanel(results: PipelineBenchResults, box: Box): string {
-  const title = 'End-to-end latency (accepted → queryable)';
+  const title = 'End-to-end latency (request sent → queryable)';
   const levels = results.latencyMs;
   if (levels.length === 0) return group([panelFrame(box, title), noData(box)]);
 
@@ -544,5 +544,5 @@ function truncate(value: string, maxLength: number): string {
 
 /** "Kafka 3.9.0", but not "Kafka Kafka 3.9.0" when the version string already names the product. */
 function prefixed(name: string, value: string): string {
-  return value.toLowerCase().startsWith(name.toLowerCase()) ? value : `${name} ${value}`;
+  return value.toLowerCase().includes(name.toLowerCase()) ? value : `${name} ${value}`;
 }

@@ -20,7 +20,9 @@
  *   npm run bench -- [--scale 1] [--keep] [--processor-node-options '…']
  *
  * `--scale 0.2` shortens every phase (a smoke run); `--keep` leaves topics and databases;
- * `--processor-node-options '…'` sets the processor's NODE_OPTIONS (default: docs/PERFORMANCE.md's).
+ * `--processor-node-options '…'` sets the processor's NODE_OPTIONS (default: docs/PERFORMANCE.md's);
+ * `node -r @swc-node/register scripts/bench/pipeline/main.ts --redraw bench/results/pipeline-latest.json`
+ * only draws that run's chart again (no servers needed).
  * Needs KAFKA_BROKERS and MONGO_URL (scripts/bench/pipeline-bench.sh starts the local servers).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -89,8 +91,9 @@ const CEILING_EVENTS = Math.max(20_000, Math.round(300_000 * SCALE));
 /** Events the processors drain (and the DB ceiling inserts). */
 const BACKLOG_EVENTS = Math.max(20_000, Math.round(150_000 * SCALE));
 
-const KAFKA_BROKERS = requiredEnv('KAFKA_BROKERS');
-const MONGO_URL = requiredEnv('MONGO_URL');
+const REDRAW = process.argv.includes('--redraw');
+const KAFKA_BROKERS = REDRAW ? '' : requiredEnv('KAFKA_BROKERS');
+const MONGO_URL = REDRAW ? '' : requiredEnv('MONGO_URL');
 const RUN = `bench-${Date.now().toString(36)}`;
 const DB = `tm_${RUN.replace('-', '_')}`;
 const TOPICS = {
@@ -584,7 +587,15 @@ async function cleanUp(): Promise<void> {
   }
 }
 
-main().then(
+/** `--redraw FILE`: draws the chart of an earlier results file again (after a chart change). */
+function redraw(file: string): void {
+  const results = JSON.parse(readFileSync(file, 'utf8')) as PipelineBenchResults;
+  const svg = file.replace(/\.json$/, '.svg');
+  writeFileSync(svg, renderChart(results));
+  say(`wrote ${path.relative(ROOT, svg)}`);
+}
+
+(REDRAW ? Promise.resolve(redraw(argString('redraw', ''))) : main()).then(
   () => process.exit(0),
   (error: unknown) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
