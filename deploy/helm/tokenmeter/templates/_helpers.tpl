@@ -1,0 +1,106 @@
+{{/* Chart name, truncated to the 63 characters a label value allows. */}}
+{{- define "tokenmeter.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Release-scoped name prefix; the release name alone when it already contains the chart name. */}}
+{{- define "tokenmeter.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "tokenmeter.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tokenmeter.labels" -}}
+helm.sh/chart: {{ include "tokenmeter.chart" . }}
+{{ include "tokenmeter.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tokenmeter
+{{- end }}
+
+{{- define "tokenmeter.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tokenmeter.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The three services: values key -> component name. */}}
+{{- define "tokenmeter.components" -}}
+producer: producer
+processor: processor
+queryApi: query-api
+{{- end }}
+
+{{/* Per-component helpers take (dict "ctx" . "component" "processor"). */}}
+{{- define "tokenmeter.componentFullname" -}}
+{{- printf "%s-%s" (include "tokenmeter.fullname" .ctx | trunc 52 | trimSuffix "-") .component }}
+{{- end }}
+
+{{- define "tokenmeter.componentLabels" -}}
+{{ include "tokenmeter.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "tokenmeter.componentSelectorLabels" -}}
+{{ include "tokenmeter.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Who talks to what: the kafka and mongodb charts admit pods carrying these labels. */}}
+{{- define "tokenmeter.clientLabels" -}}
+{{- if has .component (list "producer" "processor") }}
+tokenmeter.io/kafka-client: "true"
+{{- end }}
+{{- if has .component (list "processor" "query-api") }}
+tokenmeter.io/mongodb-client: "true"
+{{- end }}
+{{- end }}
+
+{{- define "tokenmeter.image" -}}
+{{- $image := .ctx.Values.image }}
+{{- if $image.digest }}
+{{- printf "%s/%s@%s" $image.registry .component $image.digest }}
+{{- else }}
+{{- printf "%s/%s:%s" $image.registry .component (default .ctx.Chart.AppVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "tokenmeter.mongodbSecretName" -}}
+{{- if .Values.mongodb.existingSecret }}
+{{- .Values.mongodb.existingSecret }}
+{{- else }}
+{{- printf "%s-mongodb" (include "tokenmeter.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{- define "tokenmeter.mongodbSecretKey" -}}
+{{- if .Values.mongodb.existingSecret }}{{ .Values.mongodb.existingSecretKey }}{{ else }}mongodb-url{{ end }}
+{{- end }}
+
+{{- define "tokenmeter.apiKeysSecretName" -}}
+{{- if .Values.apiKeys.existingSecret }}
+{{- .Values.apiKeys.existingSecret }}
+{{- else if .Values.apiKeys.value }}
+{{- printf "%s-api-keys" (include "tokenmeter.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{- define "tokenmeter.apiKeysSecretKey" -}}
+{{- if .Values.apiKeys.existingSecret }}{{ .Values.apiKeys.existingSecretKey }}{{ else }}api-keys{{ end }}
+{{- end }}
+
+{{/* The most replicas a component can reach, for the partition check. */}}
+{{- define "tokenmeter.processorMaxReplicas" -}}
+{{- $p := .Values.processor }}
+{{- if $p.keda.enabled }}{{ $p.keda.maxReplicaCount }}{{ else if $p.autoscaling.enabled }}{{ $p.autoscaling.maxReplicas }}{{ else }}{{ $p.replicaCount }}{{ end }}
+{{- end }}

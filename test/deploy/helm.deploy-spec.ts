@@ -1,0 +1,209 @@
+// Every chart under deploy/helm, offline: `helm lint --strict` and `helm template` for the default
+// values and each ci/*-values.yaml scenario, the rendered manifests validated by kubeconform
+// against the Kubernetes schemas of the targeted K3s version and the CRD schemas of
+// ServiceMonitor, PrometheusRule and ScaledObject, and the charts' helm-unittest suites.
+// Negative cases prove each check rejects what it should.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot, run, toolPath, type ToolResult } from './support/tools';
+
+const chartsDir = join(repoRoot, 'deploy', 'helm');
+const charts = readdirSync(chartsDir).filter((name) => existsSync(join(chartsDir, name, 'Chart.yaml')));
+const namespace = 'tokenmeter';
+
+function k8sSchemaDir(): string {
+  const root = join(repoRoot, '.cache', 'k8s-schemas');
+  const dirs = existsSync(root) ? readdirSync(root).filter((d) => /^v\d+\.\d+\.\d+-local-strict$/.test(d)) : [];
+  if (dirs.length !== 1) {
+    throw new Error(`expected one schema folder in ${root}, found ${dirs.length}: run scripts/deploy/tools.sh`);
+  }
+  return dirs[0];
+}
+
+const schemaDir = k8sSchemaDir();
+const kubernetesVersion = /^v(\d+\.\d+\.\d+)/.exec(schemaDir)?.[1] ?? '';
+
+/** Scenarios of a chart: its defaults (when it renders without input) and ci/*-values.yaml. */
+function scenarios(chart: string): { name: string; args: string[] }[] {
+  const ciDir = join(chartsDir, chart, 'ci');
+  const files = existsSync(ciDir) ? readdirSync(ciDir).filter((f) => f.endsWith('.yaml')) : [];
+  return [
+    { name: 'default values', args: [] },
+    ...files.map((f) => ({ name: `ci/${f}`, args: ['-f', join(ciDir, f)] })),
+  ];
+}
+
+function helm(args: readonly string[]): ToolResult {
+  return run(toolPath('helm'), args);
+}
+
+function render(chart: string, valueArgs: readonly string[]): ToolResult {
+  return helm([
+    'template',
+    chart,
+    join(chartsDir, chart),
+    '--namespace',
+    namespace,
+    '--kube-version',
+    kubernetesVersion,
+    ...valueArgs,
+  ]);
+}
+
+function kubeconform(manifests: string): ToolResult {
+  return run(
+    toolPath('kubeconform'),
+    [
+      '-strict',
+      '-summary',
+      '-output',
+      'text',
+      '-kubernetes-version',
+      kubernetesVersion,
+      '-schema-location',
+      join(repoRoot, '.cache', 'k8s-schemas', schemaDir, '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
+      '-schema-location',
+      join(repoRoot, '.cache', 'crd-schemas', '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
+      '-',
+    ],
+    { input: manifests },
+  );
+}
+
+/** Kinds that need a schema the deploy tools provide; an unknown kind fails instead of skipping. */
+function kindsOf(manifests: string): string[] {
+  return parseAllDocuments(manifests)
+    .map((doc) => doc.toJS() as { kind?: string } | null)
+    .flatMap((doc) => (doc?.kind === undefined ? [] : [doc.kind]));
+}
+
+function expectSuccess(result: ToolResult): void {
+  expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+}
+
+describe('deploy/helm charts', () => {
+  it('finds the apps, Kafka and MongoDB charts', () => {
+    expect(charts).toEqual(expect.arrayContaining(['tokenmeter', 'kafka', 'mongodb']));
+  });
+
+  describe.each(charts)('%s', (chart) => {
+    it('has a values schema that rejects unknown top-level values, a README and CI scenarios', () => {
+      const schema = JSON.parse(readFileSync(join(chartsDir, chart, 'values.schema.json'), 'utf8')) as {
+        additionalProperties?: boolean;
+      };
+      expect(schema.additionalProperties).toBe(false);
+      expect(existsSync(join(chartsDir, chart, 'README.md'))).toBe(true);
+      expect(scenarios(chart).length).toBeGreaterThan(1);
+    });
+
+    describe.each(scenarios(chart))('$name', ({ args }) => {
+      let rendered: ToolResult;
+      beforeAll(() => {
+        rendered = render(chart, args);
+      });
+
+      it('passes helm lint --strict', () => {
+        expectSuccess(helm(['lint', '--strict', join(chartsDir, chart), '--namespace', namespace, ...args]));
+      });
+
+      it('renders and every manifest is valid for the targeted Kubernetes and CRD schemas', () => {
+        expectSuccess(rendered);
+        expect(kindsOf(rendered.stdout).length).toBeGreaterThan(0);
+        const validated = kubeconform(rendered.stdout);
+        expectSuccess(validated);
+        // Skipped would mean a kind without a schema slipped through unchecked.
+        expect(validated.output).toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+      });
+    });
+
+    it('has a README whose values table matches values.yaml (make helm-docs)', () => {
+      const generated = run(toolPath('helm-docs'), [
+        '--chart-search-root',
+        chartsDir,
+        '--chart-to-generate',
+        join(chartsDir, chart),
+        '--sort-values-order',
+        'file',
+        '--skip-version-footer',
+        '--dry-run',
+      ]);
+      expectSuccess(generated);
+      expect(generated.stdout).toContain('| Key | Type | Default | Description |');
+      expect(readFileSync(join(chartsDir, chart, 'README.md'), 'utf8')).toBe(generated.stdout);
+    });
+
+    it('passes its helm-unittest suites', () => {
+      const result = run(toolPath('helm-unittest'), [join(chartsDir, chart)]);
+      expectSuccess(result);
+      expect(result.output).toMatch(/Tests:\s+\d+ passed, \d+ total/);
+      expect(result.output).not.toMatch(/failed/);
+    });
+  });
+});
+
+describe('the chart checks fail when they should', () => {
+  let scratch: string;
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'tokenmeter-helm-'));
+  });
+  afterAll(() => {
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const producerDeployment = (): string => {
+    const result = render('tokenmeter', ['--show-only', 'templates/deployment.yaml']);
+    expectSuccess(result);
+    const doc = parseAllDocuments(result.stdout).find((d) =>
+      String((d.toJS() as { metadata?: { name?: string } }).metadata?.name).endsWith('-producer'),
+    );
+    if (doc === undefined) {
+      throw new Error('no producer Deployment rendered');
+    }
+    return doc.toString();
+  };
+
+  it('kubeconform accepts the producer Deployment as rendered', () => {
+    expectSuccess(kubeconform(producerDeployment()));
+  });
+
+  it('kubeconform rejects a Deployment with a misspelt field', () => {
+    const broken = producerDeployment().replace('readinessProbe:', 'readynessProbe:');
+    expect(broken).toContain('readynessProbe:');
+    const result = kubeconform(broken);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/readynessProbe/);
+  });
+
+  it('kubeconform rejects a Deployment with a wrongly typed value', () => {
+    const broken = producerDeployment().replace(/containerPort: 3000/, 'containerPort: "three thousand"');
+    const result = kubeconform(broken);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/containerPort/);
+  });
+
+  it('kubeconform rejects a ServiceMonitor that breaks its CRD schema', () => {
+    const result = render('tokenmeter', ['--show-only', 'templates/servicemonitor.yaml']);
+    expectSuccess(result);
+    const broken = result.stdout.replace(/jobLabel: /g, 'jobLable: ');
+    const validated = kubeconform(broken);
+    expect(validated.code).not.toBe(0);
+    expect(validated.output).toMatch(/jobLable/);
+  });
+
+  it('kubeconform fails on a kind it has no schema for instead of skipping it', () => {
+    const result = kubeconform('apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n');
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/could not find schema for Widget/);
+  });
+
+  it('helm lint --strict rejects values the schema does not allow', () => {
+    const values = join(scratch, 'bad-values.yaml');
+    writeFileSync(values, 'kafka:\n  replicationFactor: 0\nproducer:\n  replicas: 3\n');
+    const result = helm(['lint', '--strict', join(chartsDir, 'tokenmeter'), '-f', values]);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/replicationFactor/);
+    expect(result.output).toMatch(/replicas/);
+  });
+});
