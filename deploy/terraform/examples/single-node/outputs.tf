@@ -1,0 +1,19 @@
+output "kubeconfig_command" {
+  description = "Prints the admin kubeconfig; pipe it to a file."
+  value       = module.k3s.kubeconfig_command
+}
+
+output "ssm_session_command" {
+  description = "Opens a shell on the K3s server through Session Manager."
+  value       = module.k3s.ssm_session_command
+}
+
+output "server_public_ip" {
+  description = "Elastic IP of the K3s server."
+  value       = module.k3s.server_public_ip
+}
+
+output "agent_private_ips" {
+  description = "Private IPs of the K3s agents."
+  value       = module.k3s.agent_private_ips
+}

@@ -1,0 +1,196 @@
+variable "name" {
+  description = "Name prefix of every resource and of the SSM parameters (/<name>/k3s/...)."
+  type        = string
+  default     = "tokenmeter"
+
+  validation {
+    # 24 characters keep "<name>-k3s-server-" within the 38-character IAM name_prefix limit.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,22}[a-z0-9]$", var.name))
+    error_message = "name must be 3-24 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource, on top of Name, Project and ManagedBy."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR of the VPC (/16 to /24). Public subnets take its lower half, private subnets its upper half."
+  type        = string
+  default     = "10.0.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && can(regex("/(1[6-9]|2[0-4])$", var.vpc_cidr))
+    error_message = "vpc_cidr must be an IPv4 CIDR with a prefix length between /16 and /24."
+  }
+}
+
+variable "az_count" {
+  description = "Number of availability zones with one public and one private subnet each; the server lives in the first, agents round-robin over all."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.az_count >= 1 && var.az_count <= 4 && floor(var.az_count) == var.az_count
+    error_message = "az_count must be a whole number between 1 and 4."
+  }
+}
+
+variable "enable_nat_gateway" {
+  description = "Create one NAT gateway so agents in private subnets can pull images (about $33/month plus $0.045/GB in us-east-1). When false, agents run in the public subnets with a public IPv4 and still no inbound rule."
+  type        = bool
+  default     = true
+}
+
+variable "api_allowed_cidrs" {
+  description = "IPv4 CIDRs allowed to reach the Kubernetes API on 6443/tcp, the only public ingress. 0.0.0.0/0 is refused unless allow_public_api = true."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.api_allowed_cidrs) > 0
+    error_message = "api_allowed_cidrs must list at least one CIDR, e.g. your office or VPN egress /32."
+  }
+
+  validation {
+    condition = alltrue([
+      for cidr in var.api_allowed_cidrs :
+      can(regex("^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$", cidr)) && try(cidrsubnet(cidr, 0, 0) == cidr, false)
+    ])
+    error_message = "api_allowed_cidrs entries must be IPv4 network CIDRs such as 203.0.113.0/24 or 198.51.100.7/32."
+  }
+}
+
+variable "allow_public_api" {
+  description = "Explicit opt-in to accept 0.0.0.0/0 in api_allowed_cidrs (Kubernetes API open to the internet, still behind client certificates)."
+  type        = bool
+  default     = false
+}
+
+variable "k3s_version" {
+  description = "Exact K3s release installed on every node; the install script is taken from the same git tag."
+  type        = string
+  default     = "v1.34.3+k3s1"
+
+  validation {
+    condition     = can(regex("^v1\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?\\+k3s[0-9]+$", var.k3s_version))
+    error_message = "k3s_version must be an exact K3s release such as v1.34.3+k3s1."
+  }
+}
+
+variable "disable_traefik" {
+  description = "Start the server with --disable traefik. Default true: no security group rule lets ingress traffic reach it, and the charts are reached through the API (port-forward)."
+  type        = bool
+  default     = true
+}
+
+variable "server_instance_type" {
+  description = "EC2 instance type of the K3s server (control plane plus workloads). Must match the AMI architecture."
+  type        = string
+  default     = "t3.large"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.server_instance_type))
+    error_message = "server_instance_type must look like t3.large."
+  }
+}
+
+variable "agent_instance_type" {
+  description = "EC2 instance type of the K3s agents. Must match the AMI architecture."
+  type        = string
+  default     = "t3.large"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[a-z0-9]+$", var.agent_instance_type))
+    error_message = "agent_instance_type must look like t3.large."
+  }
+}
+
+variable "agent_count" {
+  description = "Number of K3s agents (0 runs everything on the server)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.agent_count >= 0 && var.agent_count <= 20 && floor(var.agent_count) == var.agent_count
+    error_message = "agent_count must be a whole number between 0 and 20."
+  }
+}
+
+variable "root_volume" {
+  description = "Root EBS volume of every node: always gp3 and encrypted; size in GiB, baseline IOPS and throughput."
+  type = object({
+    size_gib         = optional(number, 30)
+    iops             = optional(number, 3000)
+    throughput_mibps = optional(number, 125)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.root_volume.size_gib >= 20 && var.root_volume.size_gib <= 16384
+    error_message = "root_volume.size_gib must be between 20 and 16384 (container images need room)."
+  }
+
+  validation {
+    condition     = var.root_volume.iops >= 3000 && var.root_volume.iops <= 16000 && var.root_volume.throughput_mibps >= 125 && var.root_volume.throughput_mibps <= 1000
+    error_message = "gp3 allows iops 3000-16000 and throughput_mibps 125-1000."
+  }
+}
+
+variable "server_node" {
+  description = "K3s settings of the server: node labels, taints (key=value:Effect) and extra flags (--flag=value)."
+  type = object({
+    labels     = optional(map(string), {})
+    taints     = optional(list(string), [])
+    extra_args = optional(list(string), [])
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "agent_node" {
+  description = "K3s settings shared by all agents: node labels, taints (key=value:Effect) and extra flags (--flag=value)."
+  type = object({
+    labels     = optional(map(string), {})
+    taints     = optional(list(string), [])
+    extra_args = optional(list(string), [])
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "ami_id" {
+  description = "AMI of every node. Null resolves ami_ssm_parameter at plan time; set it to pin the OS image exactly."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ami_id == null || can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
+    error_message = "ami_id must look like ami-0123456789abcdef0."
+  }
+}
+
+variable "ami_ssm_parameter" {
+  description = "Public SSM parameter naming the AMI when ami_id is null. Amazon Linux 2023 ships the SSM agent and AWS CLI v2 the bootstrap needs; use the arm64 parameter for Graviton instance types."
+  type        = string
+  default     = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+
+  validation {
+    condition     = startswith(var.ami_ssm_parameter, "/")
+    error_message = "ami_ssm_parameter must be a fully qualified SSM parameter name."
+  }
+}
+
+variable "ssm_parameter_prefix" {
+  description = "Prefix of the token and kubeconfig SSM parameters. Null uses /<name>/k3s."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ssm_parameter_prefix == null || can(regex("^(/[A-Za-z0-9_.-]+)+$", var.ssm_parameter_prefix))
+    error_message = "ssm_parameter_prefix must look like /tokenmeter/k3s (no trailing slash)."
+  }
+}
