@@ -14,7 +14,8 @@ export TOKENMETER_NODE_VERSION := $(NODE_VERSION)
 JEST_NODE_OPTIONS := --experimental-vm-modules --disable-warning=ExperimentalWarning
 
 .PHONY: help node install build lint typecheck format-check schemas-check check servers-up servers-down \
-        servers-status test test-unit test-integration test-e2e test-faults dev dev-stop clean
+        servers-status test test-unit test-integration test-e2e test-faults test-deploy deploy-tools helm-docs \
+        images dev dev-stop clean bootstrap kubeconfig monitoring deploy validate verify-scale-hpa destroy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -57,7 +58,7 @@ servers-down: ## stop the local servers started by servers-up
 servers-status:
 	scripts/dev/servers.sh status
 
-test: install ## static checks, unit, integration (real Kafka + FerretDB) and e2e tests; prints "N passed, N failed"
+test: install ## static checks, unit, deploy-artifact (offline), integration, e2e and fault tests on real Kafka + FerretDB; prints "N passed, N failed"
 	scripts/test/run-all.sh
 
 test-unit: install ## unit tests only (no servers)
@@ -71,6 +72,46 @@ test-e2e: build ## end-to-end tests over the built services (starts the servers 
 
 test-faults: build ## fault-injection suite (issue 3): processor kills, broker restart, database outage, scaling, duplicates, poison
 	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-faults.config.js
+
+deploy-tools: ## helm, kubeconform, helm-unittest, helm-docs, OpenTofu, tflint, compose (Go module proxy) and schemas (PyPI) into .cache
+	scripts/deploy/tools.sh all
+
+test-deploy: install deploy-tools ## offline checks of the Helm charts, Terraform, docker-compose.yml and the Dockerfile
+	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-deploy.config.js
+
+helm-docs: deploy-tools ## regenerate the charts' README values tables from values.yaml comments
+	.cache/bin/helm-docs --chart-search-root deploy/helm --sort-values-order file --skip-version-footer
+
+IMAGE_REGISTRY ?=
+IMAGE_TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+images: ## build and push the three images (needs a Docker engine): IMAGE_REGISTRY=registry/path [IMAGE_TAG=...]
+	@test -n "$(IMAGE_REGISTRY)" || { echo "IMAGE_REGISTRY is required, e.g. make images IMAGE_REGISTRY=ghcr.io/you/tokenmeter"; exit 2; }
+	for app in producer processor query-api; do \
+	  docker build -f deploy/docker/Dockerfile --target $$app -t $(IMAGE_REGISTRY)/$$app:$(IMAGE_TAG) . && \
+	  docker push $(IMAGE_REGISTRY)/$$app:$(IMAGE_TAG) || exit 1; \
+	done
+
+# The cluster, in order (docs/DEPLOY.md). These need an AWS account and a cluster; CI never runs them.
+bootstrap: ## 1. tofu apply: VPC and K3s on EC2 (TF_VAR_api_allowed_cidrs, TOPOLOGY=single|ha picks the example root)
+	scripts/cluster/cluster.sh bootstrap
+
+kubeconfig: ## 2. kubeconfig from the Terraform outputs (via SSM) into .local/cluster/kubeconfig
+	scripts/cluster/cluster.sh kubeconfig
+
+monitoring: ## 3. kube-prometheus-stack, Loki and Grafana Alloy (+ KEDA with TOPOLOGY=ha)
+	scripts/cluster/cluster.sh monitoring
+
+deploy: ## 4. Kafka, MongoDB and tokenmeter with helm upgrade --install (TOPOLOGY=single|ha, IMAGE_REGISTRY, IMAGE_TAG)
+	IMAGE_TAG="$(IMAGE_TAG)" scripts/cluster/cluster.sh deploy
+
+validate: ## 5. smoke test through port-forwards: post events, read them back
+	scripts/cluster/cluster.sh validate
+
+verify-scale-hpa: build ## 6. drive load (LOAD_RATE, LOAD_SECONDS) and print HPA replicas and consumer lag as they change
+	scripts/cluster/cluster.sh verify-scale-hpa
+
+destroy: ## 7. tofu destroy (asks first; AUTO_APPROVE=1 skips the question)
+	scripts/cluster/cluster.sh destroy
 
 dev: build ## start Kafka, FerretDB and the three services; print their URLs (DEV_DETACH=1 returns once ready)
 	scripts/dev/dev.sh

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the offline deploy-validation tools from the Go module proxy into .cache/bin, and
-# fetches the Kubernetes JSON schemas from PyPI into .cache/k8s-schemas. Idempotent: a tool whose
-# stamp (.cache/bin/.<tool>.version) names the pinned version is not rebuilt.
+# Builds the offline deploy-validation tools from the Go module proxy into .cache/bin, fetches the
+# Kubernetes JSON schemas from PyPI into .cache/k8s-schemas and shellcheck from Debian's packages.
+# Idempotent: a tool whose stamp (.cache/bin/.<tool>.version) names the pinned version is not rebuilt.
 #
 #   scripts/deploy/tools.sh all            every tool below
-#   scripts/deploy/tools.sh <tool>...      helm kubeconform helm-unittest helm-docs tofu tflint compose k8s-schemas crd-schemas
+#   scripts/deploy/tools.sh <tool>...      helm kubeconform helm-unittest helm-docs tofu tflint compose shellcheck k8s-schemas crd-schemas
 #   scripts/deploy/tools.sh versions       print the pinned versions
 #
 # Why build from module source rather than `go install mod@version`: `go install` refuses
@@ -104,7 +104,7 @@ tool_k8s_schemas() {
   [[ -n "$wheel" ]] || die "pip download produced no kubernetes_validate wheel"
   # The schemas $ref "/api/_definitions.json#/..."; kubeconform resolves a ref only as a URL,
   # so they are rewritten to this machine's absolute file:// URL while unpacking.
-  rm -rf "$dest/$want" "$dest/$want.tmp"
+  rm -rf "${dest:?}/$want" "${dest:?}/$want.tmp"
   mkdir -p "$dest/$want.tmp"
   python3 - "$wheel" "$dest/$want.tmp" "$want" <<'PY'
 import os, sys, zipfile
@@ -144,6 +144,30 @@ tool_crd_schemas() {
   echo "$want" >"$stamp"
 }
 
+# The shellcheck tool, from Debian's package (apt-get download + dpkg-deb -x: nothing installed system-wide),
+# for the scripts that cannot run here (scripts/cluster) and all others.
+tool_shellcheck() {
+  [[ -x "$bin/shellcheck" ]] && "$bin/shellcheck" --version >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null || die "apt-get is needed to fetch shellcheck from Debian's packages"
+  log "fetching Debian's shellcheck package"
+  local tmp
+  tmp="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" RETURN
+  # As root, apt downloads as its unprivileged _apt user; let it write here.
+  if [[ $EUID -eq 0 ]] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
+  if ! (cd "$tmp" && apt-get download shellcheck >&2); then
+    apt-get update >&2
+    (cd "$tmp" && apt-get download shellcheck >&2)
+  fi
+  local deb
+  deb="$(find "$tmp" -maxdepth 1 -name 'shellcheck_*.deb' | head -n 1)"
+  [[ -n "$deb" ]] || die "apt-get download produced no shellcheck_*.deb"
+  dpkg-deb -x "$deb" "$tmp/root"
+  cp "$tmp/root/usr/bin/shellcheck" "$bin/shellcheck.tmp"
+  mv -f "$bin/shellcheck.tmp" "$bin/shellcheck"
+}
+
 versions() {
   cat <<EOF
 helm $HELM_VERSION
@@ -156,13 +180,14 @@ helm-docs $HELM_DOCS_VERSION
 kubernetes schemas $K8S_SCHEMA_VERSION (PyPI kubernetes-validate $K8S_VALIDATE_VERSION)
 prometheus-operator CRDs $PROMETHEUS_OPERATOR_VERSION
 KEDA CRDs $KEDA_VERSION
+shellcheck (Debian's package)
 EOF
 }
 
 [[ $# -gt 0 ]] || set -- all
 for arg in "$@"; do
   case "$arg" in
-    all) tool_k8s_schemas; tool_crd_schemas; tool_kubeconform; tool_helm; tool_helm_unittest; tool_helm_docs; tool_tflint; tool_tofu; tool_compose ;;
+    all) tool_k8s_schemas; tool_crd_schemas; tool_kubeconform; tool_helm; tool_helm_unittest; tool_helm_docs; tool_tflint; tool_tofu; tool_compose; tool_shellcheck ;;
     helm) tool_helm ;;
     kubeconform) tool_kubeconform ;;
     helm-unittest) tool_helm_unittest ;;
@@ -172,7 +197,8 @@ for arg in "$@"; do
     compose | docker-compose) tool_compose ;;
     k8s-schemas) tool_k8s_schemas ;;
     crd-schemas) tool_crd_schemas ;;
+    shellcheck) tool_shellcheck ;;
     versions) versions ;;
-    *) die "unknown tool '$arg' (all, helm, kubeconform, helm-unittest, helm-docs, tofu, tflint, compose, k8s-schemas, crd-schemas, versions)" ;;
+    *) die "unknown tool '$arg' (all, helm, kubeconform, helm-unittest, helm-docs, tofu, tflint, compose, shellcheck, k8s-schemas, crd-schemas, versions)" ;;
   esac
 done

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `make test`: static checks, then the four jest tiers (unit, integration, e2e, faults) against real
-# servers, then stops the servers it started. Writes .local/test-results/summary.txt with the
-# closing line "N passed, N failed" (counted from jest's JSON results) and prints it last.
+# `make test`: static checks, then the five jest tiers (unit; the deploy artifacts, offline; then
+# integration, e2e and faults against real servers), then stops the servers it started. Writes
+# .local/test-results/summary.txt with the closing line "N passed, N failed" (counted from jest's
+# JSON results) and prints it last.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$root"
+cd "$root" || exit 1
 results="$root/.local/test-results"
 rm -rf "$results"
 mkdir -p "$results"
@@ -27,6 +28,15 @@ rm -rf dist
 
 step "unit tests"
 npx jest --config jest.config.js --json --outputFile="$results/unit.json" || status=1
+
+step "deploy artifacts, offline (Helm charts, Terraform, docker compose, Dockerfile)"
+# The tools come from the Go module proxy and PyPI; the first build takes several minutes.
+if scripts/deploy/tools.sh all; then
+  npx jest --config test/jest-deploy.config.js --json --outputFile="$results/deploy.json" || status=1
+else
+  echo "deploy tools could not be installed"
+  status=1
+fi
 
 step "starting Kafka and FerretDB"
 server_env="$(scripts/dev/servers.sh up)" || { echo "servers did not start"; status=1; }

@@ -25,13 +25,23 @@ function k8sSchemaDir(): string {
 const schemaDir = k8sSchemaDir();
 const kubernetesVersion = /^v(\d+\.\d+\.\d+)/.exec(schemaDir)?.[1] ?? '';
 
-/** Scenarios of a chart: its defaults (when it renders without input) and ci/*-values.yaml. */
+const clusterValuesDir = join(repoRoot, 'deploy', 'cluster', 'values');
+
+/**
+ * Scenarios of a chart: its defaults, its ci/*.yaml files, and the values `make deploy` installs it
+ * with for each topology (deploy/cluster/values/<topology>/<chart>.yaml).
+ */
 function scenarios(chart: string): { name: string; args: string[] }[] {
   const ciDir = join(chartsDir, chart, 'ci');
-  const files = existsSync(ciDir) ? readdirSync(ciDir).filter((f) => f.endsWith('.yaml')) : [];
+  const ciFiles = existsSync(ciDir) ? readdirSync(ciDir).filter((f) => f.endsWith('.yaml')) : [];
+  const topologies = existsSync(clusterValuesDir) ? readdirSync(clusterValuesDir) : [];
+  const deployFiles = topologies
+    .map((topology) => join(clusterValuesDir, topology, `${chart}.yaml`))
+    .filter((file) => existsSync(file));
   return [
     { name: 'default values', args: [] },
-    ...files.map((f) => ({ name: `ci/${f}`, args: ['-f', join(ciDir, f)] })),
+    ...ciFiles.map((f) => ({ name: `ci/${f}`, args: ['-f', join(ciDir, f)] })),
+    ...deployFiles.map((file) => ({ name: file.slice(repoRoot.length + 1), args: ['-f', file] })),
   ];
 }
 

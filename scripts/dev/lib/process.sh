@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # Process helpers shared by kafka.sh and ferretdb.sh (sourced, not run).
 # Both expect: $pidfile, and a log() function.
+# shellcheck disable=SC2154 # pidfile is set by the sourcing script
 
 # True when the process of $pidfile is alive.
 pid_alive() {

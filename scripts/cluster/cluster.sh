@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# The cluster lifecycle behind the Makefile targets, in the order of docs/DEPLOY.md:
+#
+#   bootstrap         tofu apply deploy/terraform (VPC, K3s server and agents on EC2)
+#   kubeconfig        fetch the kubeconfig through SSM into .local/cluster/kubeconfig, wait for the nodes
+#   monitoring        kube-prometheus-stack, Loki and Grafana Alloy (+ KEDA when TOPOLOGY=ha or KEDA=1)
+#   deploy            Kafka, MongoDB and tokenmeter with the values of TOPOLOGY (single | ha)
+#   validate          smoke test through port-forwards: post events, read each one back
+#   verify-scale-hpa  drive load with the load generator; print HPA replicas and consumer lag as they change
+#   destroy           tofu destroy (asks first unless AUTO_APPROVE=1)
+#
+# Needs on the machine that runs it: kubectl, the AWS CLI with the session-manager plugin (for
+# bootstrap / kubeconfig), openssl, curl; helm and OpenTofu come from scripts/deploy/tools.sh.
+# None of this runs in CI: it needs an AWS account and a cluster (CI validates the artifacts offline).
+#
+# Env: TF_DIR (the Terraform root: deploy/terraform/examples/single-node for TOPOLOGY=single,
+#      examples/three-nodes for ha), TF_VAR_FILE (optional .tfvars; or TF_VAR_api_allowed_cidrs='["1.2.3.4/32"]'),
+#      TOFU (OpenTofu from .cache/bin; `terraform` works too), KUBECONFIG (.local/cluster/kubeconfig), NAMESPACE (tokenmeter), TOPOLOGY (single),
+#      IMAGE_REGISTRY (required by deploy), IMAGE_TAG (the chart's appVersion), LOAD_RATE (2000 events/s),
+#      LOAD_SECONDS (300), COOLDOWN_SECONDS (180), WAIT_SECONDS (900).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+# shellcheck source=../../deploy/cluster/versions.env
+source deploy/cluster/versions.env
+
+state="$root/.local/cluster"
+TF_VAR_FILE="${TF_VAR_FILE:-}"
+export KUBECONFIG="${KUBECONFIG:-$state/kubeconfig}"
+NAMESPACE="${NAMESPACE:-tokenmeter}"
+TOPOLOGY="${TOPOLOGY:-single}"
+WAIT_SECONDS="${WAIT_SECONDS:-900}"
+helm_bin="$root/.cache/bin/helm"
+
+log() { echo "cluster: $*" >&2; }
+die() { echo "cluster: ERROR: $*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null || die "$1 is not installed; $2"; }
+
+tofu_cmd() {
+  if [[ -n "${TOFU:-}" ]]; then
+    "$TOFU" "$@"
+  else
+    scripts/deploy/tools.sh tofu
+    "$root/.cache/bin/tofu" "$@"
+  fi
+}
+
+helm_cmd() {
+  [[ -x "$helm_bin" ]] || scripts/deploy/tools.sh helm
+  "$helm_bin" "$@"
+}
+
+case "$TOPOLOGY" in
+  single) tf_dir="${TF_DIR:-deploy/terraform/examples/single-node}" ;;
+  ha) tf_dir="${TF_DIR:-deploy/terraform/examples/three-nodes}" ;;
+  *) die "TOPOLOGY must be single (1 broker, standalone MongoDB) or ha (3 brokers, replica set, KEDA), not '$TOPOLOGY'" ;;
+esac
+
+# -var-file when TF_VAR_FILE is set; otherwise variables come from TF_VAR_* in the environment.
+var_args() {
+  if [[ -n "$TF_VAR_FILE" ]]; then
+    [[ -f "$TF_VAR_FILE" ]] || die "TF_VAR_FILE=$TF_VAR_FILE does not exist"
+    echo "-var-file=$(realpath "$TF_VAR_FILE")"
+  fi
+}
+
+bootstrap() {
+  if [[ -z "$TF_VAR_FILE" && -z "${TF_VAR_api_allowed_cidrs:-}" ]]; then
+    die "say who may reach the Kubernetes API: TF_VAR_api_allowed_cidrs='[\"<your egress IP>/32\"]' (or TF_VAR_FILE=<file.tfvars>)"
+  fi
+  log "Terraform root: $tf_dir"
+  tofu_cmd -chdir="$tf_dir" init -input=false
+  # shellcheck disable=SC2046
+  tofu_cmd -chdir="$tf_dir" apply -input=false $(var_args)
+  log "applied; next: make kubeconfig (K3s takes a few minutes to install on first boot)"
+}
+
+kubeconfig() {
+  need aws "install the AWS CLI v2 and the session-manager plugin"
+  need kubectl "install kubectl matching the cluster's minor version"
+  mkdir -p "$state"
+  chmod 700 "$state"
+  local command deadline=$((SECONDS + WAIT_SECONDS))
+  command="$(tofu_cmd -chdir="$tf_dir" output -raw kubeconfig_command)"
+  # The server publishes its kubeconfig to SSM once K3s is up; until then the parameter is missing.
+  until bash -c "$command" >"$KUBECONFIG.tmp" 2>/dev/null && [[ -s "$KUBECONFIG.tmp" ]]; do
+    ((SECONDS < deadline)) || die "no kubeconfig in SSM after ${WAIT_SECONDS}s; check the server's cloud-init log through 'tofu output ssm_session_command'"
+    log "waiting for the K3s server to publish its kubeconfig..."
+    sleep 15
+  done
+  chmod 600 "$KUBECONFIG.tmp"
+  mv "$KUBECONFIG.tmp" "$KUBECONFIG"
+  local expected
+  expected=$(($(tofu_cmd -chdir="$tf_dir" output -json agent_private_ips | tr -cd ',' | wc -c) + 2))
+  [[ "$(tofu_cmd -chdir="$tf_dir" output -json agent_private_ips)" == "[]" ]] && expected=1
+  until [[ "$(kubectl get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)" -ge "$expected" ]]; do
+    ((SECONDS < deadline)) || die "fewer than $expected nodes Ready after ${WAIT_SECONDS}s: $(kubectl get nodes --no-headers 2>&1 | tr '\n' ';')"
+    log "waiting for $expected nodes to be Ready..."
+    sleep 10
+  done
+  kubectl get nodes -o wide
+  log "kubeconfig in $KUBECONFIG; use it with: export KUBECONFIG=$KUBECONFIG"
+}
+
+ensure_secret() { # ensure_secret <namespace> <name> <key=value>...: created once, never rotated here
+  local ns="$1" name="$2"
+  shift 2
+  if kubectl -n "$ns" get secret "$name" >/dev/null 2>&1; then
+    return 0
+  fi
+  local args=()
+  for pair in "$@"; do args+=("--from-literal=$pair"); done
+  kubectl -n "$ns" create secret generic "$name" "${args[@]}" >/dev/null
+  log "created Secret $ns/$name"
+}
+
+random() { openssl rand -hex "${1:-24}"; }
+
+monitoring() {
+  need kubectl "install kubectl"
+  need openssl "install openssl"
+  kubectl create namespace monitoring --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  ensure_secret monitoring grafana-admin admin-user=admin "admin-password=$(random 16)"
+  helm_cmd repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update >/dev/null
+  helm_cmd repo add grafana https://grafana.github.io/helm-charts --force-update >/dev/null
+  helm_cmd repo update prometheus-community grafana >/dev/null
+  helm_cmd upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack -n monitoring \
+    --version "$KUBE_PROMETHEUS_STACK_VERSION" -f deploy/cluster/monitoring/kube-prometheus-stack-values.yaml \
+    --wait --timeout "${WAIT_SECONDS}s"
+  helm_cmd upgrade --install loki grafana/loki -n monitoring --version "$LOKI_CHART_VERSION" \
+    -f deploy/cluster/monitoring/loki-values.yaml --wait --timeout "${WAIT_SECONDS}s"
+  helm_cmd upgrade --install alloy grafana/alloy -n monitoring --version "$ALLOY_CHART_VERSION" \
+    -f deploy/cluster/monitoring/alloy-values.yaml --wait --timeout "${WAIT_SECONDS}s"
+  if [[ "$TOPOLOGY" == "ha" || "${KEDA:-0}" == "1" ]]; then
+    helm_cmd repo add kedacore https://kedacore.github.io/charts --force-update >/dev/null
+    helm_cmd upgrade --install keda kedacore/keda -n keda --create-namespace --version "$KEDA_CHART_VERSION" \
+      --wait --timeout "${WAIT_SECONDS}s"
+  fi
+  log "Grafana: kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3300:80, then http://localhost:3300"
+  log "  user admin, password: kubectl -n monitoring get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d"
+}
+
+deploy() {
+  need kubectl "install kubectl"
+  need openssl "install openssl"
+  [[ -n "${IMAGE_REGISTRY:-}" ]] || die "IMAGE_REGISTRY is required: the registry the images were pushed to (docs/DEPLOY.md, 'Images')"
+  local values="deploy/cluster/values/$TOPOLOGY"
+  kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  # Credentials are generated once, kept in Secrets and referenced by the charts (existingSecret).
+  ensure_secret "$NAMESPACE" mongodb-auth mongodb-root-username=root "mongodb-root-password=$(random)" \
+    "mongodb-app-password=$(random)" "mongodb-replica-set-key=$(random 48)"
+  mkdir -p "$state"
+  chmod 700 "$state"
+  if ! kubectl -n "$NAMESPACE" get secret tokenmeter-api-keys >/dev/null 2>&1; then
+    local key
+    key="$(random)"
+    (umask 077 && printf '%s\n' "$key" >"$state/api-key")
+    ensure_secret "$NAMESPACE" tokenmeter-api-keys \
+      "api-keys=sha256:$(printf '%s' "$key" | openssl dgst -sha256 -r | cut -d' ' -f1)=*"
+    log "API key (all tenants) saved in $state/api-key; only its hash is in the cluster"
+  fi
+  helm_cmd upgrade --install kafka deploy/helm/kafka -n "$NAMESPACE" -f "$values/kafka.yaml" \
+    --wait --timeout "${WAIT_SECONDS}s"
+  helm_cmd upgrade --install mongodb deploy/helm/mongodb -n "$NAMESPACE" -f "$values/mongodb.yaml" \
+    --wait --wait-for-jobs --timeout "${WAIT_SECONDS}s"
+  helm_cmd upgrade --install tokenmeter deploy/helm/tokenmeter -n "$NAMESPACE" -f "$values/tokenmeter.yaml" \
+    --set image.registry="$IMAGE_REGISTRY" --set image.tag="${IMAGE_TAG:-}" \
+    --wait --timeout "${WAIT_SECONDS}s"
+  kubectl -n "$NAMESPACE" get pods -o wide
+  log "deployed; next: make validate"
+}
+
+# port_forward <service> <port>: starts kubectl port-forward on a free local port, prints the port.
+port_forward() {
+  local service="$1" port="$2" local_port log_file
+  log_file="$(mktemp)"
+  kubectl -n "$NAMESPACE" port-forward "svc/$service" ":$port" >"$log_file" 2>&1 &
+  forwards+=("$!")
+  local deadline=$((SECONDS + 30))
+  until local_port="$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$log_file" | head -n 1)" && [[ -n "$local_port" ]]; do
+    ((SECONDS < deadline)) || die "port-forward to $service did not start: $(cat "$log_file")"
+    sleep 0.5
+  done
+  echo "$local_port"
+}
+forwards=()
+stop_forwards() { for pid in "${forwards[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+
+validate() {
+  need kubectl "install kubectl"
+  need curl "install curl"
+  trap stop_forwards EXIT
+  local producer query key auth=()
+  producer="$(port_forward tokenmeter-producer 80)"
+  query="$(port_forward tokenmeter-query-api 80)"
+  if [[ -f "$state/api-key" ]]; then
+    key="$(cat "$state/api-key")"
+    auth=(-H "authorization: Bearer $key")
+  fi
+  local run_id now ids=() body=""
+  run_id="validate-$(date -u +%Y%m%dT%H%M%SZ)-$RANDOM"
+  now="$(date -u +%Y-%m-%dT%H:%M:%S.000Z)"
+  for i in 1 2 3; do
+    ids+=("$run_id-$i")
+    body+="{\"eventId\":\"$run_id-$i\",\"time\":\"$now\",\"model\":\"smoke-test\",\"tenant\":\"smoke\",\"node\":\"validate\",\"inputTokens\":$((i * 10)),\"outputTokens\":$i,\"durationMs\":100,\"status\":\"ok\"}"$'\n'
+  done
+  local status
+  status="$(curl -sS -o /dev/stderr -w '%{http_code}' -X POST "http://127.0.0.1:$producer/v1/tokens" \
+    -H 'content-type: application/x-ndjson' "${auth[@]}" --data-binary "$body")"
+  [[ "$status" == 202 || "$status" == 200 ]] || die "POST /v1/tokens answered $status"
+  log "posted 3 events ($run_id); reading them back"
+  local started=$SECONDS
+  for id in "${ids[@]}"; do
+    until [[ "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "http://127.0.0.1:$query/v1/events/tokens/$id")" == 200 ]]; do
+      ((SECONDS - started < 120)) || die "event $id was not queryable within 120 s"
+      sleep 1
+    done
+    log "  $id stored and queryable after $((SECONDS - started)) s"
+  done
+  log "validate: OK"
+}
+
+consumer_lag() { # total lag of the processor's token group, from Kafka's own tool on a broker
+  kubectl -n "$NAMESPACE" exec kafka-0 -c kafka -- /opt/kafka/bin/kafka-consumer-groups.sh \
+    --bootstrap-server localhost:9092 --describe --group tokenmeter-processor.telemetry.tokens.v1 2>/dev/null |
+    awk 'NR > 1 && $6 ~ /^[0-9]+$/ { lag += $6 } END { print lag + 0 }'
+}
+
+verify_scale_hpa() {
+  need kubectl "install kubectl"
+  [[ -f dist/apps/producer/apps/producer/src/loadgen/loadgen-cli.js ]] || make build
+  trap 'stop_forwards; [[ -n "${loadgen_pid:-}" ]] && kill "$loadgen_pid" 2>/dev/null || true' EXIT
+  local producer rate="${LOAD_RATE:-2000}" seconds="${LOAD_SECONDS:-300}" cooldown="${COOLDOWN_SECONDS:-180}"
+  producer="$(port_forward tokenmeter-producer 80)"
+  local key_args=()
+  [[ -f "$state/api-key" ]] && key_args=(--api-key "$(cat "$state/api-key")")
+  log "load: $rate events/s for $seconds s through a port-forward, then $cooldown s of cooldown"
+  "$root/.cache/node/node_modules/.bin/node" dist/apps/producer/apps/producer/src/loadgen/loadgen-cli.js \
+    --target "http://127.0.0.1:$producer" --rate "$rate" --duration "$seconds" --retry 3 "${key_args[@]}" \
+    >"$state/loadgen-summary.txt" 2>"$state/loadgen-progress.log" &
+  loadgen_pid=$!
+  local end=$((SECONDS + seconds + cooldown)) previous=""
+  printf '%-8s %-44s %s\n' "elapsed" "HPA name replicas/max cpu" "token lag" >&2
+  while ((SECONDS < end)); do
+    local hpa lag line
+    hpa="$(kubectl -n "$NAMESPACE" get hpa --no-headers \
+      -o custom-columns='N:.metadata.name,R:.status.currentReplicas,M:.spec.maxReplicas,C:.status.currentMetrics[0].resource.current.averageUtilization' 2>/dev/null |
+      awk '{ sub(/^tokenmeter-/, "", $1); printf "%s %s/%s %s%%; ", $1, $2, $3, $4 }')"
+    lag="$(consumer_lag)"
+    line="$hpa lag=$lag"
+    [[ "$line" != "$previous" ]] && printf '%-8s %s\n' "$((SECONDS))s" "$line" >&2
+    previous="$line"
+    sleep 10
+  done
+  wait "$loadgen_pid" || log "the load generator reported failures (see $state/loadgen-summary.txt)"
+  cat "$state/loadgen-summary.txt"
+}
+
+destroy() {
+  if [[ "${AUTO_APPROVE:-0}" != "1" ]]; then
+    read -r -p "Destroy every resource of $tf_dir (the cluster and its data)? Type 'destroy': " answer
+    [[ "$answer" == destroy ]] || die "not confirmed"
+  fi
+  # shellcheck disable=SC2046
+  tofu_cmd -chdir="$tf_dir" destroy -input=false -auto-approve $(var_args)
+  rm -f "$KUBECONFIG" "$state/api-key"
+}
+
+case "${1:-}" in
+  bootstrap) bootstrap ;;
+  kubeconfig) kubeconfig ;;
+  monitoring) monitoring ;;
+  deploy) deploy ;;
+  validate) validate ;;
+  verify-scale-hpa) verify_scale_hpa ;;
+  destroy) destroy ;;
+  *) die "usage: $0 bootstrap|kubeconfig|monitoring|deploy|validate|verify-scale-hpa|destroy" ;;
+esac
