@@ -65,8 +65,8 @@ describe('strictSchema', () => {
 describe('schemasOfCrd', () => {
   it('names the file as kubeconform looks it up and pins apiVersion and kind', () => {
     const [file] = schemasOfCrd(crd());
-    expect(file.fileName).toBe('servicemonitor-monitoring-v1.json');
-    expect(file.schema).toMatchObject({
+    expect(file?.fileName).toBe('servicemonitor-monitoring-v1.json');
+    expect(file?.schema).toMatchObject({
       additionalProperties: false,
       properties: {
         apiVersion: { enum: ['monitoring.coreos.com/v1'] },
@@ -77,7 +77,7 @@ describe('schemasOfCrd', () => {
 
   it('turns int-or-string and nullable into JSON Schema', () => {
     const [file] = schemasOfCrd(crd());
-    const spec = (file.schema as { properties: { spec: { properties: Record<string, unknown> } } }).properties.spec;
+    const spec = (file?.schema as { properties: { spec: { properties: Record<string, unknown> } } }).properties.spec;
     expect(spec.properties.port).toMatchObject({ oneOf: [{ type: 'string' }, { type: 'integer' }] });
     expect(spec.properties.port).not.toHaveProperty('type');
     expect(spec.properties.note).toMatchObject({ type: ['string', 'null'] });

@@ -64,7 +64,7 @@ export function schemasOfCrd(crd: Json): CrdSchemaFile[] {
     throw new Error('a CustomResourceDefinition without spec.group, spec.names.kind or spec.versions');
   }
   const kind = names.kind;
-  const groupPrefix = group.split('.')[0].toLowerCase();
+  const groupPrefix = (group.split('.')[0] ?? group).toLowerCase();
   const files: CrdSchemaFile[] = [];
   for (const version of versions) {
     if (!isObject(version) || typeof version.name !== 'string' || !isObject(version.schema)) {

@@ -16,10 +16,11 @@ const namespace = 'tokenmeter';
 function k8sSchemaDir(): string {
   const root = join(repoRoot, '.cache', 'k8s-schemas');
   const dirs = existsSync(root) ? readdirSync(root).filter((d) => /^v\d+\.\d+\.\d+-local-strict$/.test(d)) : [];
-  if (dirs.length !== 1) {
+  const [dir] = dirs;
+  if (dir === undefined || dirs.length !== 1) {
     throw new Error(`expected one schema folder in ${root}, found ${dirs.length}: run scripts/deploy/tools.sh`);
   }
-  return dirs[0];
+  return dir;
 }
 
 const schemaDir = k8sSchemaDir();
