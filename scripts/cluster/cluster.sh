@@ -147,8 +147,21 @@ deploy() {
   local values="deploy/cluster/values/$TOPOLOGY"
   kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   # Credentials are generated once, kept in Secrets and referenced by the charts (existingSecret).
-  ensure_secret "$NAMESPACE" mongodb-auth mongodb-root-username=root "mongodb-root-password=$(random)" \
-    "mongodb-app-password=$(random)" "mongodb-replica-set-key=$(random 48)"
+  ensure_secret "$NAMESPACE" mongodb-auth mongodb-root-username=root "mongodb-root-password=$(random)"
+  ensure_secret "$NAMESPACE" mongodb-keyfile "keyfile=$(random 48)"
+  if ! kubectl -n "$NAMESPACE" get secret mongodb-app >/dev/null 2>&1; then
+    # The application user's password and the connection string the processor and query API read.
+    local password hosts query="authSource=tokenmeter" domain="$NAMESPACE.svc.cluster.local"
+    password="$(random)"
+    if [[ "$TOPOLOGY" == ha ]]; then
+      hosts="mongodb-0.mongodb-headless.$domain:27017,mongodb-1.mongodb-headless.$domain:27017,mongodb-2.mongodb-headless.$domain:27017"
+      query+="&replicaSet=rs0"
+    else
+      hosts="mongodb.$domain:27017"
+    fi
+    ensure_secret "$NAMESPACE" mongodb-app "mongodb-password=$password" \
+      "mongodb-url=mongodb://tokenmeter:$password@$hosts/tokenmeter?$query"
+  fi
   mkdir -p "$state"
   chmod 700 "$state"
   if ! kubectl -n "$NAMESPACE" get secret tokenmeter-api-keys >/dev/null 2>&1; then

@@ -1,0 +1,169 @@
+{{/*
+Chart name, truncated to 63 characters (DNS label limit).
+*/}}
+{{- define "kafka.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name, truncated to 63 characters. When the release name already
+contains the chart name it is used as is: release "kafka" gives Service "kafka".
+*/}}
+{{- define "kafka.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart name and version for the helm.sh/chart label.
+*/}}
+{{- define "kafka.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Common labels.
+*/}}
+{{- define "kafka.labels" -}}
+helm.sh/chart: {{ include "kafka.chart" . }}
+{{ include "kafka.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tokenmeter
+{{- end }}
+
+{{/*
+Selector labels.
+*/}}
+{{- define "kafka.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kafka.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Per-component labels. Usage: include "kafka.componentLabels" (dict "ctx" . "component" "broker")
+*/}}
+{{- define "kafka.componentLabels" -}}
+{{ include "kafka.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/*
+Per-component selector labels. Usage: include "kafka.componentSelectorLabels" (dict "ctx" . "component" "broker")
+*/}}
+{{- define "kafka.componentSelectorLabels" -}}
+{{ include "kafka.selectorLabels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/*
+Headless Service name (quorum and per-broker DNS). The fullname is cut to 54 characters
+so that the "-headless" suffix still fits in 63.
+*/}}
+{{- define "kafka.headlessName" -}}
+{{- printf "%s-headless" (include "kafka.fullname" . | trunc 54 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+DNS suffix shared by every broker pod: <headless>.<namespace>.svc.<clusterDomain>
+*/}}
+{{- define "kafka.podDnsSuffix" -}}
+{{- printf "%s.%s.svc.%s" (include "kafka.headlessName" .) .Release.Namespace .Values.clusterDomain }}
+{{- end }}
+
+{{/*
+Static controller quorum: <id>@<fullname>-<id>.<headless>.<ns>.svc.<domain>:9093 for every
+broker. node.id is the pod ordinal, so the ids match the pods.
+*/}}
+{{- define "kafka.quorumVoters" -}}
+{{- $fullname := include "kafka.fullname" . }}
+{{- $suffix := include "kafka.podDnsSuffix" . }}
+{{- $voters := list }}
+{{- range $i := until (int .Values.replicas) }}
+{{- $voters = append $voters (printf "%d@%s-%d.%s:%d" $i $fullname $i $suffix (int $.Values.ports.controller)) }}
+{{- end }}
+{{- join "," $voters }}
+{{- end }}
+
+{{/*
+Replication factor of the internal topics and the default for new topics:
+1 with a single broker, 3 with three.
+*/}}
+{{- define "kafka.replicationFactor" -}}
+{{- if eq (int .Values.replicas) 3 }}3{{ else }}1{{ end }}
+{{- end }}
+
+{{/*
+min.insync.replicas: 2 with three brokers (one broker may be down and acks=all writes
+still succeed), 1 with a single broker.
+*/}}
+{{- define "kafka.minInsyncReplicas" -}}
+{{- if eq (int .Values.replicas) 3 }}2{{ else }}1{{ end }}
+{{- end }}
+
+{{/*
+listeners (bind addresses). TLS is the name of the extra SSL listener: it must not be
+called "SSL", because the image's configure script then demands JKS keystore files.
+*/}}
+{{- define "kafka.listeners" -}}
+{{- $l := list (printf "PLAINTEXT://0.0.0.0:%d" (int .Values.ports.client)) (printf "CONTROLLER://0.0.0.0:%d" (int .Values.ports.controller)) }}
+{{- if .Values.tls.enabled }}
+{{- $l = append $l (printf "TLS://0.0.0.0:%d" (int .Values.ports.tls)) }}
+{{- end }}
+{{- join "," $l }}
+{{- end }}
+
+{{/*
+listener.security.protocol.map
+*/}}
+{{- define "kafka.securityProtocolMap" -}}
+CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT{{ if .Values.tls.enabled }},TLS:SSL{{ end }}
+{{- end }}
+
+{{/*
+Secret with the TLS material (fails with a clear message when TLS is on without one).
+*/}}
+{{- define "kafka.tlsSecretName" -}}
+{{- required "tls.existingSecret is required when tls.enabled=true (a kubernetes.io/tls Secret with tls.crt, tls.key (PKCS#8) and ca.crt)" .Values.tls.existingSecret }}
+{{- end }}
+
+{{/*
+Pod affinity: the user's value when set, otherwise the anti-affinity preset.
+*/}}
+{{- define "kafka.affinity" -}}
+{{- if .Values.affinity }}
+{{- toYaml .Values.affinity }}
+{{- else if eq .Values.podAntiAffinityPreset "soft" }}
+podAntiAffinity:
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            {{- include "kafka.componentSelectorLabels" (dict "ctx" . "component" "broker") | nindent 12 }}
+{{- else if eq .Values.podAntiAffinityPreset "hard" }}
+podAntiAffinity:
+  requiredDuringSchedulingIgnoredDuringExecution:
+    - topologyKey: kubernetes.io/hostname
+      labelSelector:
+        matchLabels:
+          {{- include "kafka.componentSelectorLabels" (dict "ctx" . "component" "broker") | nindent 10 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Kafka property name -> environment variable understood by the image
+(KAFKA_ prefix, "." -> "_", "_" -> "__", "-" -> "___", upper case).
+*/}}
+{{- define "kafka.propertyEnvName" -}}
+{{- printf "KAFKA_%s" (. | replace "_" "__" | replace "-" "___" | replace "." "_" | upper) }}
+{{- end }}
