@@ -73,7 +73,7 @@ test-e2e: build ## end-to-end tests over the built services (starts the servers 
 test-faults: build ## fault-injection suite (issue 3): processor kills, broker restart, database outage, scaling, duplicates, poison
 	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-faults.config.js
 
-deploy-tools: ## helm, kubeconform, helm-unittest, helm-docs, OpenTofu, tflint, compose (Go module proxy) and schemas (PyPI) into .cache
+deploy-tools: install ## helm, kubeconform, helm-unittest, helm-docs, OpenTofu, tflint, compose (Go module proxy) and schemas (PyPI) into .cache
 	scripts/deploy/tools.sh all
 
 test-deploy: install deploy-tools ## offline checks of the Helm charts, Terraform, docker-compose.yml and the Dockerfile
