@@ -57,12 +57,11 @@ case "$TOPOLOGY" in
 esac
 
 # -var-file when TF_VAR_FILE is set; otherwise variables come from TF_VAR_* in the environment.
-var_args() {
-  if [[ -n "$TF_VAR_FILE" ]]; then
-    [[ -f "$TF_VAR_FILE" ]] || die "TF_VAR_FILE=$TF_VAR_FILE does not exist"
-    echo "-var-file=$(realpath "$TF_VAR_FILE")"
-  fi
-}
+var_args=()
+if [[ -n "$TF_VAR_FILE" ]]; then
+  [[ -f "$TF_VAR_FILE" ]] || die "TF_VAR_FILE=$TF_VAR_FILE does not exist"
+  var_args=("-var-file=$(realpath "$TF_VAR_FILE")")
+fi
 
 bootstrap() {
   if [[ -z "$TF_VAR_FILE" && -z "${TF_VAR_api_allowed_cidrs:-}" ]]; then
@@ -70,8 +69,7 @@ bootstrap() {
   fi
   log "Terraform root: $tf_dir"
   tofu_cmd -chdir="$tf_dir" init -input=false
-  # shellcheck disable=SC2046
-  tofu_cmd -chdir="$tf_dir" apply -input=false $(var_args)
+  tofu_cmd -chdir="$tf_dir" apply -input=false "${var_args[@]}"
   log "applied; next: make kubeconfig (K3s takes a few minutes to install on first boot)"
 }
 
@@ -141,9 +139,9 @@ monitoring() {
 }
 
 deploy() {
+  [[ -n "${IMAGE_REGISTRY:-}" ]] || die "IMAGE_REGISTRY is required: the registry the images were pushed to (docs/DEPLOY.md, 'Images')"
   need kubectl "install kubectl"
   need openssl "install openssl"
-  [[ -n "${IMAGE_REGISTRY:-}" ]] || die "IMAGE_REGISTRY is required: the registry the images were pushed to (docs/DEPLOY.md, 'Images')"
   local values="deploy/cluster/values/$TOPOLOGY"
   kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   # Credentials are generated once, kept in Secrets and referenced by the charts (existingSecret).
@@ -274,8 +272,7 @@ destroy() {
     read -r -p "Destroy every resource of $tf_dir (the cluster and its data)? Type 'destroy': " answer
     [[ "$answer" == destroy ]] || die "not confirmed"
   fi
-  # shellcheck disable=SC2046
-  tofu_cmd -chdir="$tf_dir" destroy -input=false -auto-approve $(var_args)
+  tofu_cmd -chdir="$tf_dir" destroy -input=false -auto-approve "${var_args[@]}"
   rm -f "$KUBECONFIG" "$state/api-key"
 }
 
