@@ -9,7 +9,17 @@
 #   scripts/dev/ferretdb.sh reset     stop and delete data/logs under .local/ferretdb
 #
 # Env: FERRETDB_PORT (27018), FERRETDB_DEBUG_PORT (18088; "-" disables the metrics/pprof listener),
-#      FERRETDB_LOG_LEVEL (INFO), FERRETDB_WAIT_SECONDS (60), FERRETDB_STOP_SECONDS (20).
+#      FERRETDB_LOG_LEVEL (INFO), FERRETDB_WAIT_SECONDS (60), FERRETDB_STOP_SECONDS (20),
+#      FERRETDB_STATE_DIR (.local/ferretdb; another folder runs a second, independent server).
+#
+# TLS (opt-in): FERRETDB_TLS_PORT=<port> adds a TLS listener next to the plain one, with the server
+# certificate of scripts/dev/certs.sh in DEV_TLS_DIR (.local/tls); FERRETDB_TLS_CLIENT_CERTS=1 also
+# requires client certificates signed by that CA. FERRETDB_AUTH=1 turns on FerretDB's experimental
+# SCRAM authentication (--test-enable-new-auth) with the user FERRETDB_USERNAME (tokenmeter) of the
+# database FERRETDB_AUTH_DB (tokenmeter), created at the first start with a random password kept in
+# <state>/auth/<user>.password. After `wait`, <state>/tls.env holds the client settings
+# (MONGO_URL, MONGO_TLS_CA_FILE, MONGO_USERNAME, MONGO_PASSWORD_FILE). See README.md for what
+# FerretDB's authentication covers and what it does not.
 #
 # Why not plain `go install ...@v1.24.2`: the resulting binary panics at startup
 # ("Invalid build/version/version.txt file content") because version.txt is generated
@@ -35,12 +45,19 @@ FERRETDB_LOG_LEVEL="${FERRETDB_LOG_LEVEL:-INFO}"
 FERRETDB_WAIT_SECONDS="${FERRETDB_WAIT_SECONDS:-60}"
 FERRETDB_STOP_SECONDS="${FERRETDB_STOP_SECONDS:-20}"
 FERRETDB_ID_INDEX_PATCH="${FERRETDB_ID_INDEX_PATCH:-1}"
+FERRETDB_TLS_PORT="${FERRETDB_TLS_PORT:-}"
+FERRETDB_TLS_CLIENT_CERTS="${FERRETDB_TLS_CLIENT_CERTS:-0}"
+FERRETDB_AUTH="${FERRETDB_AUTH:-0}"
+FERRETDB_USERNAME="${FERRETDB_USERNAME:-tokenmeter}"
+FERRETDB_AUTH_DB="${FERRETDB_AUTH_DB:-tokenmeter}"
 package="tokenmeter-dev"
 [[ "$FERRETDB_ID_INDEX_PATCH" == "1" ]] && package="tokenmeter-dev-id-index"
 
 bin="$root/.cache/bin/ferretdb"
 src="$root/.cache/ferretdb-src/v$FERRETDB_VERSION"
-state="$root/.local/ferretdb"
+state="${FERRETDB_STATE_DIR:-$root/.local/ferretdb}"
+tls_dir="${DEV_TLS_DIR:-$root/.local/tls}"
+password_file="$state/auth/$FERRETDB_USERNAME.password"
 data="$state/data"
 pidfile="$state/ferretdb.pid"
 logfile="$state/ferretdb.log"
@@ -88,6 +105,28 @@ install() {
   log "installed in $((SECONDS - t0)) s"
 }
 
+tls_enabled() { [[ -n "$FERRETDB_TLS_PORT" ]]; }
+auth_enabled() { [[ "$FERRETDB_AUTH" == "1" ]]; }
+
+# Flags of the optional TLS listener and SCRAM authentication (one per line).
+security_flags() {
+  if tls_enabled; then
+    [[ "$FERRETDB_TLS_PORT" =~ ^[0-9]{1,5}$ ]] || die "FERRETDB_TLS_PORT must be a port number"
+    "$root/scripts/dev/certs.sh" "$tls_dir" >/dev/null
+    echo "--listen-tls=127.0.0.1:$FERRETDB_TLS_PORT"
+    echo "--listen-tls-cert-file=$tls_dir/server.pem"
+    echo "--listen-tls-key-file=$tls_dir/server.key"
+    if [[ "$FERRETDB_TLS_CLIENT_CERTS" == "1" ]]; then echo "--listen-tls-ca-file=$tls_dir/ca.pem"; fi
+  fi
+  if auth_enabled; then
+    [[ "$FERRETDB_USERNAME" =~ ^[A-Za-z0-9._-]{1,64}$ ]] || die "FERRETDB_USERNAME must be 1-64 chars of A-Z a-z 0-9 . _ -"
+    # The setup user is created only together with its database, on the first start.
+    echo "--test-enable-new-auth"
+    echo "--setup-database=$FERRETDB_AUTH_DB"
+    echo "--setup-username=$FERRETDB_USERNAME"
+  fi
+}
+
 start() {
   if pid_alive; then
     log "already running (pid $(cat "$pidfile"))"
@@ -95,10 +134,18 @@ start() {
   fi
   install
   mkdir -p "$data"
-  local debug_addr="-"
+  local debug_addr="-" flags=() extra=""
   if [[ "$FERRETDB_DEBUG_PORT" != "-" ]]; then debug_addr="127.0.0.1:$FERRETDB_DEBUG_PORT"; fi
-  log "starting FerretDB v$FERRETDB_VERSION (sqlite) on 127.0.0.1:$FERRETDB_PORT, debug $debug_addr, log ${logfile#"$root"/}"
-  setsid "$bin" \
+  mapfile -t flags < <(security_flags)
+  if auth_enabled && [[ ! -s "$password_file" ]]; then
+    mkdir -p "$(dirname "$password_file")"
+    (umask 077 && openssl rand -hex 24 | tr -d '\n' >"$password_file")
+  fi
+  if tls_enabled; then extra+=", TLS 127.0.0.1:$FERRETDB_TLS_PORT"; fi
+  if auth_enabled; then extra+=", SCRAM user $FERRETDB_USERNAME"; fi
+  log "starting FerretDB v$FERRETDB_VERSION (sqlite) on 127.0.0.1:$FERRETDB_PORT$extra, debug $debug_addr, log ${logfile#"$root"/}"
+  # The setup password goes through the environment, not the command line (visible in ps).
+  FERRETDB_SETUP_PASSWORD="$(if auth_enabled; then cat "$password_file"; fi)" setsid "$bin" \
     --handler=sqlite \
     --sqlite-url="file:$data/" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" \
@@ -107,6 +154,7 @@ start() {
     --telemetry=disable \
     --log-level="$FERRETDB_LOG_LEVEL" \
     --log-format=text \
+    "${flags[@]}" \
     >>"$logfile" 2>&1 </dev/null &
   echo $! >"$pidfile"
   echo "$FERRETDB_PORT" >"$state/ferretdb.port"
@@ -139,6 +187,10 @@ wait_ready() {
     fi
     if "$node" "$root/scripts/dev/lib/mongo-ping.js" "$url" 2>/dev/null; then
       log "ready"
+      if [[ -z "${1:-}" ]] && { tls_enabled || auth_enabled; }; then
+        write_client_env
+        log "client settings in ${state#"$root"/}/tls.env"
+      fi
       return 0
     fi
     sleep 1
@@ -149,6 +201,25 @@ wait_ready() {
     tail -n 30 "$logfile" >&2 || true
   fi
   exit 1
+}
+
+write_client_env() {
+  local port
+  port="$(cat "$state/ferretdb.port" 2>/dev/null || echo "$FERRETDB_PORT")"
+  {
+    if tls_enabled; then
+      echo "MONGO_URL=mongodb://127.0.0.1:$FERRETDB_TLS_PORT/$FERRETDB_AUTH_DB"
+      echo "MONGO_TLS=true"
+      echo "MONGO_TLS_CA_FILE=$tls_dir/ca.pem"
+      if [[ "$FERRETDB_TLS_CLIENT_CERTS" == "1" ]]; then echo "MONGO_TLS_CERT_KEY_FILE=$tls_dir/client-cert-key.pem"; fi
+    else
+      echo "MONGO_URL=mongodb://127.0.0.1:$port/$FERRETDB_AUTH_DB"
+    fi
+    if auth_enabled; then
+      echo "MONGO_USERNAME=$FERRETDB_USERNAME"
+      echo "MONGO_PASSWORD_FILE=$password_file"
+    fi
+  } >"$state/tls.env"
 }
 
 stop() {

@@ -40,14 +40,20 @@ export async function startService(
   child.stderr?.pipe(log);
   const exitCode = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const service: RunningService = { name, baseUrl: `http://127.0.0.1:${port}`, process: child, logFile, exitCode };
-  await expectEventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}`);
-      const res = await fetch(`${service.baseUrl}/health/ready`);
-      if (res.status !== 200) throw new Error(`${name} /health/ready answered ${res.status}: ${await res.text()}`);
-    },
-    { timeoutMs: 60_000, description: `${name} ready` },
-  );
+  try {
+    await expectEventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}`);
+        const res = await fetch(`${service.baseUrl}/health/ready`);
+        if (res.status !== 200) throw new Error(`${name} /health/ready answered ${res.status}: ${await res.text()}`);
+      },
+      { timeoutMs: 60_000, description: `${name} ready` },
+    );
+  } catch (error) {
+    // Never ready: stop it, or it outlives the test run (and keeps jest from exiting).
+    if (child.exitCode === null) child.kill('SIGKILL');
+    throw error;
+  }
   return service;
 }
 
@@ -68,4 +74,40 @@ export function portBlock(): { producer: number; processor: number; queryApi: nu
   const base = PORT_BLOCKS.first + (nextBlock % PORT_BLOCKS.count) * PORT_BLOCKS.size;
   nextBlock += 1;
   return { producer: base, processor: base + 1, queryApi: base + 2 };
+}
+
+export interface ExitedService {
+  /** Null when the deadline passed and the process was killed. */
+  code: number | null;
+  output: string;
+  durationMs: number;
+}
+
+/**
+ * Runs a service that should fail at boot and resolves once it exits, with its stdout and
+ * stderr; a service still running at the deadline is killed and resolves with code null.
+ */
+export function runUntilExit(
+  name: ServiceName,
+  port: number,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<ExitedService> {
+  const entry = entryPoint(name);
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`make build\` first`);
+  const started = Date.now();
+  const child = spawn(process.execPath, [entry], {
+    env: { ...process.env, ...env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => {
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, durationMs: Date.now() - started });
+    });
+  });
 }

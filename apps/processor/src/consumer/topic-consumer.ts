@@ -13,6 +13,13 @@ export interface TopicConsumerOptions {
   retryMaxBackoffMs: number;
 }
 
+/**
+ * Marks a consumer crash in the readiness reason. On a fresh cluster the first join usually
+ * crashes once ("The coordinator is loading"); without clearing it on the rejoin, readiness
+ * stayed down until the first batch arrived.
+ */
+const CRASH_PREFIX = 'consumer crashed and restarts: ';
+
 export type BatchHandler = (batch: EachBatchPayload['batch']) => Promise<void>;
 
 export class TopicConsumer {
@@ -43,11 +50,13 @@ export class TopicConsumer {
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.joined = true;
+      // A crash that the restart got over is history; a failing write stays until a batch is stored.
+      if (this.lastError?.startsWith(CRASH_PREFIX) === true) this.lastError = undefined;
       this.onJoin();
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.joined = false;
-      this.lastError = String(event.payload.error);
+      this.lastError = `${CRASH_PREFIX}${String(event.payload.error)}`;
     });
   }
 

@@ -2,6 +2,14 @@
 import { DEFAULT_TOPICS } from '@tokenmeter/contracts';
 import { type ApiKeyEntry, parseApiKeys } from '../auth/api-keys';
 import { env, type EnvValues } from './env';
+import {
+  type KafkaSecurity,
+  kafkaSecurity,
+  kafkaSecurityEnv,
+  type MongoSecurity,
+  mongoSecurity,
+  mongoSecurityEnv,
+} from './transport-security';
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
@@ -57,6 +65,7 @@ export const kafkaEnv = {
     max: 120_000,
   }),
   KAFKA_REQUEST_TIMEOUT_MS: env.int({ description: 'Kafka request timeout', default: 10_000, min: 100, max: 300_000 }),
+  ...kafkaSecurityEnv,
 };
 
 export const mongoEnv = {
@@ -77,6 +86,7 @@ export const mongoEnv = {
     min: 100,
     max: 120_000,
   }),
+  ...mongoSecurityEnv,
 };
 
 export const logEnv = {
@@ -108,12 +118,16 @@ export interface KafkaSettings {
   replicationFactor: number;
   connectionTimeoutMs: number;
   requestTimeoutMs: number;
+  /** TLS and SASL (transport-security.ts); absent: plaintext. */
+  security?: KafkaSecurity;
 }
 
 export interface MongoSettings {
   url: string;
   dbName: string;
   serverSelectionTimeoutMs: number;
+  /** TLS and credentials beyond MONGO_URL (transport-security.ts); absent: none. */
+  security?: MongoSecurity;
 }
 
 export function kafkaSettings(e: EnvValues<typeof kafkaEnv>, clientSuffix: string): KafkaSettings {
@@ -126,6 +140,7 @@ export function kafkaSettings(e: EnvValues<typeof kafkaEnv>, clientSuffix: strin
     replicationFactor: e.KAFKA_REPLICATION_FACTOR,
     connectionTimeoutMs: e.KAFKA_CONNECT_TIMEOUT_MS,
     requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
+    security: kafkaSecurity(e),
   };
 }
 
@@ -135,7 +150,12 @@ export function mongoSettings(e: EnvValues<typeof mongoEnv>): MongoSettings {
     const path = new URL(e.MONGO_URL).pathname.replace(/^\//, '');
     dbName = path === '' ? 'tokenmeter' : decodeURIComponent(path);
   }
-  return { url: e.MONGO_URL, dbName, serverSelectionTimeoutMs: e.MONGO_SERVER_SELECTION_TIMEOUT_MS };
+  return {
+    url: e.MONGO_URL,
+    dbName,
+    serverSelectionTimeoutMs: e.MONGO_SERVER_SELECTION_TIMEOUT_MS,
+    security: mongoSecurity(e),
+  };
 }
 
 export const authEnv = {

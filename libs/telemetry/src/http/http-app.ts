@@ -49,15 +49,19 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<NestFastifyAp
   return app;
 }
 
+/** Failures whose message says all (what failed, which variables to check): no stack trace. */
+const SELF_EXPLAINING_ERRORS = new Set(['ConfigValidationError', 'StartupError']);
+
 /**
- * Runs a service's bootstrap; a failure (a config error, an unreachable dependency) is
- * printed to stderr with its reason and the process exits non-zero. Never swallowed.
+ * Runs a service's bootstrap; a failure (a config error, refused credentials, an untrusted
+ * certificate, an unreachable dependency) is printed to stderr with its reason and the process
+ * exits non-zero. Never swallowed.
  */
 export function runService(name: string, bootstrap: () => Promise<unknown>): void {
   bootstrap().catch((error: unknown) => {
     const reason =
       error instanceof Error
-        ? error.name === 'ConfigValidationError'
+        ? SELF_EXPLAINING_ERRORS.has(error.name)
           ? error.message
           : (error.stack ?? error.message)
         : String(error);

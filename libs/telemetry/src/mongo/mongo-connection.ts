@@ -2,9 +2,11 @@
 // selection, reconnects); repositories take raw driver collections from it because the
 // hot paths are bulk writes and lean reads, where Mongoose document casting costs ~30x.
 import { Logger } from '@nestjs/common';
-import type { Collection, Db, Document, Filter } from 'mongodb';
+import type { Collection, Db, Document, Filter, MongoClientOptions, ServerDescriptionChangedEvent } from 'mongodb';
 import mongoose from 'mongoose';
+import { findInChain, StartupError, StartupErrorCode, tlsFailureOf } from '../boot/startup-error';
 import type { MongoSettings } from '../config/common';
+import type { MongoSecurity } from '../config/transport-security';
 
 /** Which server answers: code paths differ only where FerretDB would scan whole tables. */
 export type MongoServerKind = 'mongodb' | 'ferretdb';
@@ -20,6 +22,54 @@ const POINT_READ_CONCURRENCY = 16;
  * stay well under it. MongoDB has no such limit.
  */
 const UPDATES_PER_COMMAND: Record<MongoServerKind, number> = { ferretdb: 10, mongodb: 500 };
+
+/** Driver options for TLS and credentials given outside MONGO_URL. */
+export function mongoSecurityOptions(security: MongoSecurity | undefined): MongoClientOptions {
+  const options: MongoClientOptions = {};
+  const tls = security?.tls;
+  if (tls !== undefined) {
+    options.tls = true;
+    if (tls.ca !== undefined) options.ca = tls.ca;
+    if (tls.cert !== undefined) options.cert = tls.cert;
+    if (tls.key !== undefined) options.key = tls.key.reveal();
+    if (tls.allowInvalidHostnames) options.tlsAllowInvalidHostnames = true;
+  }
+  const credentials = security?.credentials;
+  if (credentials !== undefined) {
+    options.auth = { username: credentials.username, password: credentials.password.reveal() };
+    if (credentials.authSource !== undefined) options.authSource = credentials.authSource;
+  }
+  return options;
+}
+
+/** Authentication failed (18) or not authorized (13): wrong or missing credentials. */
+const AUTH_CODES = new Set([13, 18]);
+
+/**
+ * A StartupError when `error` means MongoDB cannot be used with this configuration at all
+ * (credentials refused, server certificate not trusted); undefined otherwise.
+ */
+export function mongoAccessError(error: unknown): StartupError | undefined {
+  const refused = findInChain(error, (e) => typeof e.code === 'number' && AUTH_CODES.has(e.code));
+  if (refused !== undefined) {
+    return new StartupError(
+      StartupErrorCode.MongoAuthentication,
+      `MongoDB refused the credentials: ${refused.message} ` +
+        'Check MONGO_USERNAME and MONGO_PASSWORD or MONGO_PASSWORD_FILE (or the credentials in MONGO_URL) and MONGO_AUTH_SOURCE.',
+      { cause: error },
+    );
+  }
+  const tls = tlsFailureOf(error);
+  if (tls !== undefined) {
+    return new StartupError(
+      StartupErrorCode.MongoTls,
+      `the TLS handshake with MongoDB failed: ${tls}. ` +
+        "Check MONGO_TLS_CA_FILE (the CA that signed the server's certificate) and MONGO_TLS_CERT_KEY_FILE.",
+      { cause: error },
+    );
+  }
+  return undefined;
+}
 
 export class MongoConnection {
   private static readonly logger = new Logger('MongoConnection');
@@ -42,9 +92,32 @@ export class MongoConnection {
       // An optional field left undefined is omitted, never stored as null.
       ignoreUndefined: true,
       appName: 'tokenmeter',
+      ...mongoSecurityOptions(settings.security),
     });
-    await connection.asPromise();
-    const info = (await connection.db?.admin().command({ buildInfo: 1 })) ?? {};
+    // The driver keeps selecting a server until serverSelectionTimeoutMS even when the TLS
+    // handshake failed for good (an untrusted certificate); the first such failure ends the boot.
+    const client = connection.getClient();
+    let onServerChange: ((event: ServerDescriptionChangedEvent) => void) | undefined;
+    const handshakeRefused = new Promise<never>((_, reject) => {
+      onServerChange = (event) => {
+        const failure = event.newDescription.error;
+        if (failure !== null && tlsFailureOf(failure) !== undefined) reject(failure);
+      };
+      client.on('serverDescriptionChanged', onServerChange);
+    });
+    handshakeRefused.catch(() => undefined); // raced below; never an unhandled rejection
+    let info: Document;
+    try {
+      await Promise.race([connection.asPromise(), handshakeRefused]);
+      // With credentials the driver logs in on every new connection: refused ones fail here.
+      info = (await connection.db?.admin().command({ buildInfo: 1 })) ?? {};
+    } catch (error) {
+      // The client, not the mongoose connection: that one waits for the pending server selection.
+      await client.close(true).catch(() => undefined);
+      throw mongoAccessError(error) ?? error;
+    } finally {
+      if (onServerChange !== undefined) client.off('serverDescriptionChanged', onServerChange);
+    }
     const serverKind: MongoServerKind = typeof info.ferretdbVersion === 'string' ? 'ferretdb' : 'mongodb';
     MongoConnection.logger.log(
       { db: settings.dbName, server: serverKind, version: String(info.ferretdbVersion ?? info.version) },
