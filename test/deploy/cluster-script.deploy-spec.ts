@@ -54,7 +54,10 @@ describe('scripts/cluster/cluster.sh', () => {
   });
 
   it('reads the third-party chart versions it installs from one pinned file', () => {
-    const result = run('bash', ['-c', `set -a && source ${join(repoRoot, 'deploy', 'cluster', 'versions.env')} && env`]);
+    const result = run('bash', [
+      '-c',
+      `set -a && source ${join(repoRoot, 'deploy', 'cluster', 'versions.env')} && env`,
+    ]);
     for (const name of [
       'KUBE_PROMETHEUS_STACK_VERSION',
       'LOKI_CHART_VERSION',

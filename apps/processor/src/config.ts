@@ -3,6 +3,8 @@ import {
   env,
   type EnvSource,
   httpEnv,
+  type HttpSettings,
+  httpSettings,
   type KafkaSettings,
   kafkaEnv,
   kafkaSettings,
@@ -61,7 +63,7 @@ export const processorEnv = {
 
 export class ProcessorConfig {
   constructor(
-    readonly http: { host: string; port: number },
+    readonly http: HttpSettings,
     readonly kafka: KafkaSettings,
     readonly mongo: MongoSettings,
     readonly consumer: {
@@ -80,7 +82,7 @@ export class ProcessorConfig {
   static fromEnv(source: EnvSource): ProcessorConfig {
     const e = readEnv(processorEnv, source);
     return new ProcessorConfig(
-      { host: e.HTTP_HOST, port: e.HTTP_PORT },
+      httpSettings(e),
       kafkaSettings(e, 'processor'),
       mongoSettings(e),
       {

@@ -10,6 +10,9 @@ async function bootstrap(): Promise<void> {
     module: ProcessorAppModule.forRoot(config),
     host: config.http.host,
     port: config.http.port,
+    corsOrigins: config.http.corsOrigins,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+    maxHeaderBytes: config.http.maxHeaderBytes,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     bodyParser: false,
   });

@@ -5,6 +5,8 @@ import {
   authEnv,
   env,
   httpEnv,
+  type HttpSettings,
+  httpSettings,
   type KafkaSettings,
   kafkaEnv,
   kafkaSettings,
@@ -202,7 +204,7 @@ export interface SourcesConfig {
 
 export class ProducerConfig {
   constructor(
-    readonly http: { host: string; port: number; bodyLimitBytes: number },
+    readonly http: HttpSettings & { bodyLimitBytes: number },
     readonly kafka: KafkaSettings,
     readonly ingest: {
       maxEventsPerRequest: number;
@@ -227,7 +229,7 @@ export class ProducerConfig {
   static fromEnv(source: EnvSource): ProducerConfig {
     const e = readEnv(producerEnv, source);
     return new ProducerConfig(
-      { host: e.HTTP_HOST, port: e.HTTP_PORT, bodyLimitBytes: e.PRODUCER_BODY_LIMIT_BYTES },
+      { ...httpSettings(e), bodyLimitBytes: e.PRODUCER_BODY_LIMIT_BYTES },
       kafkaSettings(e, 'producer'),
       {
         maxEventsPerRequest: e.PRODUCER_MAX_EVENTS_PER_REQUEST,

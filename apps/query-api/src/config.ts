@@ -5,6 +5,8 @@ import {
   env,
   type EnvSource,
   httpEnv,
+  type HttpSettings,
+  httpSettings,
   logEnv,
   mongoEnv,
   type MongoSettings,
@@ -45,7 +47,7 @@ export const queryApiEnv = {
 
 export class QueryApiConfig {
   constructor(
-    readonly http: { host: string; port: number },
+    readonly http: HttpSettings,
     readonly mongo: MongoSettings,
     readonly query: {
       defaultLimit: number;
@@ -62,7 +64,7 @@ export class QueryApiConfig {
   static fromEnv(source: EnvSource): QueryApiConfig {
     const e = readEnv(queryApiEnv, source);
     return new QueryApiConfig(
-      { host: e.HTTP_HOST, port: e.HTTP_PORT },
+      httpSettings(e),
       mongoSettings(e),
       {
         defaultLimit: e.QUERY_DEFAULT_LIMIT,

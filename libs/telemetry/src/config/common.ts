@@ -106,6 +106,43 @@ export function httpEnv(defaultPort: number) {
   return {
     HTTP_PORT: env.int({ description: 'HTTP port', default: defaultPort, min: 1, max: 65_535 }),
     HTTP_HOST: env.string({ description: 'HTTP listen address', default: '0.0.0.0' }),
+    HTTP_CORS_ORIGINS: env.list({
+      description: 'browser origins allowed to call the API cross-origin (exact match); empty = CORS off',
+      default: [],
+      itemPattern: /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/,
+      itemHint: 'an origin like https://dashboard.example.com (scheme, host, optional port; no path)',
+    }),
+    HTTP_REQUEST_TIMEOUT_MS: env.int({
+      description: 'longest a request may take to arrive and be answered before the connection is closed',
+      default: 30_000,
+      min: 1_000,
+      max: 600_000,
+    }),
+    HTTP_MAX_HEADER_BYTES: env.int({
+      description: 'largest request head (request line and headers) accepted; larger gets 431',
+      default: 16 * 1024,
+      min: 1024,
+      max: 1024 * 1024,
+    }),
+  };
+}
+
+/** How an app's HTTP server listens and what it accepts (createHttpApp). */
+export interface HttpSettings {
+  host: string;
+  port: number;
+  corsOrigins: readonly string[];
+  requestTimeoutMs: number;
+  maxHeaderBytes: number;
+}
+
+export function httpSettings(e: EnvValues<ReturnType<typeof httpEnv>>): HttpSettings {
+  return {
+    host: e.HTTP_HOST,
+    port: e.HTTP_PORT,
+    corsOrigins: e.HTTP_CORS_ORIGINS,
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
   };
 }
 

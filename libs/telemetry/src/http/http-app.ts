@@ -6,6 +6,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyServerOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { installHttpMetrics } from '../metrics/http-metrics';
+import { installCors } from './cors';
+import { installSecurityHeaders } from './security-headers';
 import { installSignalHandlers } from '../shutdown/shutdown';
 import { ProblemDetailsFilter } from './problem.filter';
 
@@ -13,6 +15,12 @@ export interface HttpAppOptions {
   module: Type<unknown> | DynamicModule;
   host: string;
   port: number;
+  /** Browser origins allowed cross-origin; empty or absent = CORS off. */
+  corsOrigins?: readonly string[];
+  /** Whole-request deadline (headers, body and answer), ms. */
+  requestTimeoutMs?: number;
+  /** Largest request head in bytes; Node answers 431 beyond it. */
+  maxHeaderBytes?: number;
   shutdownTimeoutMs: number;
   fastify?: FastifyServerOptions;
   /** false when the app registers its own content-type parsers. */
@@ -24,14 +32,19 @@ export interface HttpAppOptions {
 }
 
 export async function createHttpApp(opts: HttpAppOptions): Promise<NestFastifyApplication> {
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
   const adapter = new FastifyAdapter({
-    // Limits that keep a hostile client from holding resources (issue 8 tightens further).
-    connectionTimeout: 60_000,
-    requestTimeout: 60_000,
+    // Limits that keep a slow or hostile client from holding a connection or memory: the whole
+    // request within requestTimeoutMs, its head within 10 s and maxHeaderBytes, idle sockets closed.
+    connectionTimeout: requestTimeoutMs + 5_000,
+    requestTimeout: requestTimeoutMs,
+    http: { maxHeaderSize: opts.maxHeaderBytes ?? 16 * 1024, headersTimeout: Math.min(10_000, requestTimeoutMs) },
     routerOptions: { maxParamLength: 256 },
     ...opts.fastify,
   });
   installHttpMetrics(adapter.getInstance());
+  installSecurityHeaders(adapter.getInstance());
+  installCors(adapter.getInstance(), opts.corsOrigins ?? []);
   const app = await NestFactory.create<NestFastifyApplication>(opts.module, adapter, {
     bufferLogs: true,
     abortOnError: false,
