@@ -104,3 +104,77 @@ tokenmeter.io/mongodb-client: "true"
 {{- $p := .Values.processor }}
 {{- if $p.keda.enabled }}{{ $p.keda.maxReplicaCount }}{{ else if $p.autoscaling.enabled }}{{ $p.autoscaling.maxReplicas }}{{ else }}{{ $p.replicaCount }}{{ end }}
 {{- end }}
+
+{{/* Does this component talk to Kafka / MongoDB? (dict "ctx" . "component" ...) */}}
+{{- define "tokenmeter.usesKafka" -}}
+{{- if has .component (list "producer" "processor") }}true{{ end }}
+{{- end }}
+{{- define "tokenmeter.usesMongodb" -}}
+{{- if has .component (list "processor" "query-api") }}true{{ end }}
+{{- end }}
+
+{{/*
+Transport security: settings as ConfigMap entries, credentials and certificates as files from
+Secrets (the apps read *_FILE variables at boot), so no secret value is ever an environment value.
+*/}}
+{{- define "tokenmeter.transportConfig" -}}
+{{- $k := .ctx.Values.kafka.security }}
+{{- $m := .ctx.Values.mongodb.tls }}
+{{- if include "tokenmeter.usesKafka" . }}
+KAFKA_SECURITY_PROTOCOL: {{ $k.protocol | quote }}
+{{- if eq $k.protocol "sasl_ssl" }}
+KAFKA_SASL_MECHANISM: {{ $k.sasl.mechanism | quote }}
+KAFKA_SASL_USERNAME: {{ $k.sasl.username | quote }}
+KAFKA_SASL_PASSWORD_FILE: {{ printf "/etc/tokenmeter/kafka-sasl/%s" $k.sasl.passwordKey | quote }}
+{{- end }}
+{{- if ne $k.protocol "plaintext" }}
+{{- with $k.tls.caSecret }}
+KAFKA_TLS_CA_FILE: {{ printf "/etc/tokenmeter/kafka-ca/%s" $k.tls.caKey | quote }}
+{{- end }}
+{{- with $k.tls.clientCertSecret }}
+KAFKA_TLS_CERT_FILE: "/etc/tokenmeter/kafka-client/tls.crt"
+KAFKA_TLS_KEY_FILE: "/etc/tokenmeter/kafka-client/tls.key"
+{{- end }}
+{{- with $k.tls.serverName }}
+KAFKA_TLS_SERVERNAME: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if and (include "tokenmeter.usesMongodb" .) $m.enabled }}
+MONGO_TLS: "true"
+{{- with $m.caSecret }}
+MONGO_TLS_CA_FILE: {{ printf "/etc/tokenmeter/mongodb-ca/%s" $m.caKey | quote }}
+{{- end }}
+{{- with $m.clientCertKeySecret }}
+MONGO_TLS_CERT_KEY_FILE: {{ printf "/etc/tokenmeter/mongodb-client/%s" $m.clientCertKeyKey | quote }}
+{{- end }}
+MONGO_TLS_ALLOW_INVALID_HOSTNAMES: {{ $m.allowInvalidHostnames | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The Secrets a component mounts for transport security: name -> (secret, mountPath). */}}
+{{- define "tokenmeter.transportVolumes" -}}
+{{- $k := .ctx.Values.kafka.security }}
+{{- $m := .ctx.Values.mongodb.tls }}
+{{- $volumes := dict }}
+{{- if include "tokenmeter.usesKafka" . }}
+{{- if eq $k.protocol "sasl_ssl" }}
+{{- $_ := set $volumes "kafka-sasl" (dict "secret" (required "kafka.security.sasl.existingSecret is required when kafka.security.protocol=sasl_ssl (a Secret with the SCRAM password)" $k.sasl.existingSecret)) }}
+{{- end }}
+{{- if and (ne $k.protocol "plaintext") $k.tls.caSecret }}
+{{- $_ := set $volumes "kafka-ca" (dict "secret" $k.tls.caSecret) }}
+{{- end }}
+{{- if and (ne $k.protocol "plaintext") $k.tls.clientCertSecret }}
+{{- $_ := set $volumes "kafka-client" (dict "secret" $k.tls.clientCertSecret) }}
+{{- end }}
+{{- end }}
+{{- if and (include "tokenmeter.usesMongodb" .) $m.enabled }}
+{{- with $m.caSecret }}
+{{- $_ := set $volumes "mongodb-ca" (dict "secret" .) }}
+{{- end }}
+{{- with $m.clientCertKeySecret }}
+{{- $_ := set $volumes "mongodb-client" (dict "secret" .) }}
+{{- end }}
+{{- end }}
+{{- toYaml $volumes }}
+{{- end }}
