@@ -125,7 +125,7 @@ called "SSL", because the image's configure script then demands JKS keystore fil
 listener.security.protocol.map
 */}}
 {{- define "kafka.securityProtocolMap" -}}
-CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT{{ if .Values.tls.enabled }},TLS:SSL{{ end }}
+CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT{{ if .Values.tls.enabled }},TLS:{{ if .Values.sasl.enabled }}SASL_SSL{{ else }}SSL{{ end }}{{ end }}
 {{- end }}
 
 {{/*
@@ -133,6 +133,46 @@ Secret with the TLS material (fails with a clear message when TLS is on without 
 */}}
 {{- define "kafka.tlsSecretName" -}}
 {{- required "tls.existingSecret is required when tls.enabled=true (a kubernetes.io/tls Secret with tls.crt, tls.key (PKCS#8) and ca.crt)" .Values.tls.existingSecret }}
+{{- end }}
+
+{{/*
+Secret with the SCRAM users' passwords (fails with a clear message when SASL is on without one).
+*/}}
+{{- define "kafka.saslUsersSecretName" -}}
+{{- required "sasl.users.existingSecret is required when sasl.enabled=true (a Secret with the SCRAM users' passwords: one key per user, or the keys named in sasl.users.entries)" .Values.sasl.users.existingSecret }}
+{{- end }}
+
+{{/*
+Combinations of values the schema cannot express. Included by the StatefulSet, so every
+render checks them.
+*/}}
+{{- define "kafka.validate" -}}
+{{- if and .Values.sasl.enabled (not .Values.tls.enabled) }}
+{{- fail "sasl.enabled=true requires tls.enabled=true: SCRAM runs on the TLS listener (SASL_SSL), never in clear text" }}
+{{- end }}
+{{- if .Values.sasl.enabled }}
+{{- $_ := include "kafka.saslUsersSecretName" . }}
+{{- if ge (int .Values.sasl.userJob.waitSeconds) (int .Values.sasl.userJob.activeDeadlineSeconds) }}
+{{- fail "sasl.userJob.waitSeconds must be lower than sasl.userJob.activeDeadlineSeconds" }}
+{{- end }}
+{{- end }}
+{{- if and (not .Values.networkPolicy.plaintextClients) (not .Values.tls.enabled) }}
+{{- fail "networkPolicy.plaintextClients=false requires tls.enabled=true: clients would have no port left" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the SCRAM user Job (and of its NetworkPolicy): <fullname>-scram-users, within 63 characters.
+*/}}
+{{- define "kafka.scramUsersName" -}}
+{{- printf "%s-scram-users" (include "kafka.fullname" . | trunc 51 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+Client Service address on the PLAINTEXT port, used by the SCRAM user Job.
+*/}}
+{{- define "kafka.plaintextBootstrap" -}}
+{{- printf "%s.%s.svc.%s:%d" (include "kafka.fullname" .) .Release.Namespace .Values.clusterDomain (int .Values.ports.client) }}
 {{- end }}
 
 {{/*
