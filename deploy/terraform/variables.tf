@@ -17,15 +17,12 @@ variable "tags" {
   nullable    = false
 }
 
+# vpc_cidr and api_allowed_cidrs are validated once, by modules/network-plan (and its tofu tests),
+# which every plan passes them through.
 variable "vpc_cidr" {
   description = "IPv4 CIDR of the VPC (/16 to /24). Public subnets take its lower half, private subnets its upper half."
   type        = string
   default     = "10.0.0.0/16"
-
-  validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && can(regex("/(1[6-9]|2[0-4])$", var.vpc_cidr))
-    error_message = "vpc_cidr must be an IPv4 CIDR with a prefix length between /16 and /24."
-  }
 }
 
 variable "az_count" {
@@ -48,19 +45,6 @@ variable "enable_nat_gateway" {
 variable "api_allowed_cidrs" {
   description = "IPv4 CIDRs allowed to reach the Kubernetes API on 6443/tcp, the only public ingress. 0.0.0.0/0 is refused unless allow_public_api = true."
   type        = list(string)
-
-  validation {
-    condition     = length(var.api_allowed_cidrs) > 0
-    error_message = "api_allowed_cidrs must list at least one CIDR, e.g. your office or VPN egress /32."
-  }
-
-  validation {
-    condition = alltrue([
-      for cidr in var.api_allowed_cidrs :
-      can(regex("^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$", cidr)) && try(cidrsubnet(cidr, 0, 0) == cidr, false)
-    ])
-    error_message = "api_allowed_cidrs entries must be IPv4 network CIDRs such as 203.0.113.0/24 or 198.51.100.7/32."
-  }
 }
 
 variable "allow_public_api" {
