@@ -16,6 +16,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bin="$root/.cache/bin"
 src_root="$root/.cache/go-src"
+# shellcheck source=../dev/lib/debian-package.sh
+source "$root/scripts/dev/lib/debian-package.sh"
 mkdir -p "$bin" "$src_root"
 
 HELM_VERSION="v3.22.0"
@@ -144,28 +146,12 @@ tool_crd_schemas() {
   echo "$want" >"$stamp"
 }
 
-# The shellcheck tool, from Debian's package (apt-get download + dpkg-deb -x: nothing installed system-wide),
-# for the scripts that cannot run here (scripts/cluster) and all others.
+# The shellcheck tool, from Debian's package (scripts/dev/lib/debian-package.sh), for the scripts
+# that cannot run here (scripts/cluster) and all others.
 tool_shellcheck() {
   [[ -x "$bin/shellcheck" ]] && "$bin/shellcheck" --version >/dev/null 2>&1 && return 0
   command -v apt-get >/dev/null || die "apt-get is needed to fetch shellcheck from Debian's packages"
-  log "fetching Debian's shellcheck package"
-  local tmp
-  tmp="$(mktemp -d)"
-  # shellcheck disable=SC2064
-  trap "rm -rf '$tmp'" RETURN
-  # As root, apt downloads as its unprivileged _apt user; let it write here.
-  if [[ $EUID -eq 0 ]] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
-  if ! (cd "$tmp" && apt-get download shellcheck >&2); then
-    apt-get update >&2
-    (cd "$tmp" && apt-get download shellcheck >&2)
-  fi
-  local deb
-  deb="$(find "$tmp" -maxdepth 1 -name 'shellcheck_*.deb' | head -n 1)"
-  [[ -n "$deb" ]] || die "apt-get download produced no shellcheck_*.deb"
-  dpkg-deb -x "$deb" "$tmp/root"
-  cp "$tmp/root/usr/bin/shellcheck" "$bin/shellcheck.tmp"
-  mv -f "$bin/shellcheck.tmp" "$bin/shellcheck"
+  fetch_debian_binary shellcheck usr/bin/shellcheck "$bin/shellcheck" || die "shellcheck could not be installed"
 }
 
 versions() {
