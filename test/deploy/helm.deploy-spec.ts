@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot, run, toolPath, type ToolResult } from './support/tools';
+import { expectSuccess, repoRoot, run, toolPath, type ToolResult } from './support/tools';
 
 const chartsDir = join(repoRoot, 'deploy', 'helm');
 const charts = readdirSync(chartsDir).filter((name) => existsSync(join(chartsDir, name, 'Chart.yaml')));
@@ -96,10 +96,6 @@ function kindsOf(manifests: string): string[] {
   return parseAllDocuments(manifests)
     .map((doc) => doc.toJS() as { kind?: string } | null)
     .flatMap((doc) => (doc?.kind === undefined ? [] : [doc.kind]));
-}
-
-function expectSuccess(result: ToolResult): void {
-  expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
 }
 
 describe('deploy/helm charts', () => {

@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { repoRoot, run, toolPath } from './support/tools';
+import { expectSuccess, repoRoot, run, toolPath } from './support/tools';
 
 const skipped = new Set(['node_modules', '.cache', '.local', 'dist', 'coverage', '.git', '.terraform']);
 
@@ -38,7 +38,7 @@ describe('shell scripts', () => {
 
   it('pass shellcheck (warnings and errors)', () => {
     const result = shellcheck(scripts);
-    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    expectSuccess(result);
   });
 
   it('shellcheck fails on an unquoted variable in rm -rf', () => {

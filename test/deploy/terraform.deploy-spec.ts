@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, toolPath, repoRoot, type ToolResult } from './support/tools';
+import { expectSuccess, repoRoot, run, toolPath, type ToolResult } from './support/tools';
 
 const terraformDir = join(repoRoot, 'deploy', 'terraform');
 const tflintConfig = join(terraformDir, '.tflint.hcl');
@@ -58,7 +58,7 @@ describe('deploy/terraform formatting', () => {
   it('passes tofu fmt -check over every .tf and .tftest.hcl file', () => {
     const result = tofu(['fmt', '-check', '-recursive', '-diff', '-no-color', terraformDir], { env: tofuEnv('fmt') });
 
-    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    expectSuccess(result);
   });
 
   it('fails tofu fmt -check on a mis-formatted copy of a .tf file', () => {
@@ -66,7 +66,7 @@ describe('deploy/terraform formatting', () => {
     const source = readFileSync(join(terraformDir, 'modules', 'network-plan', 'variables.tf'), 'utf8');
     writeFileSync(join(dir, 'pristine.tf'), source);
     const pristine = tofu(['fmt', '-check', '-no-color', dir], { env: tofuEnv('fmt') });
-    expect({ code: pristine.code, output: pristine.output }).toMatchObject({ code: 0 });
+    expectSuccess(pristine);
 
     writeFileSync(join(dir, 'misformatted.tf'), source.replace(/^ +/gm, ''));
     const result = tofu(['fmt', '-check', '-no-color', dir], { env: tofuEnv('fmt') });
@@ -87,7 +87,7 @@ describe('deploy/terraform lint', () => {
       '--no-color',
     ]);
 
-    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    expectSuccess(result);
   });
 });
 
@@ -97,10 +97,10 @@ describe.each(providerFreeModules)('deploy/terraform/modules/%s', (moduleName) =
   it('initialises offline and passes every tofu test run', () => {
     const env = tofuEnv(moduleName);
     const init = tofu(['init', '-backend=false', '-input=false', '-no-color'], { cwd: moduleDir, env });
-    expect({ code: init.code, output: init.output }).toMatchObject({ code: 0 });
+    expectSuccess(init);
 
     const result = tofu(['test', '-no-color'], { cwd: moduleDir, env });
-    expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+    expectSuccess(result);
 
     const expectedRuns = declaredRuns(moduleDir);
     expect(expectedRuns).toBeGreaterThan(0);

@@ -43,3 +43,8 @@ export function run(
   const stderr = result.stderr;
   return { code: result.status ?? 1, stdout, stderr, output: `${stdout}\n${stderr}`.trim() };
 }
+
+/** The tool exited 0; on failure jest prints its output next to the code. */
+export function expectSuccess(result: ToolResult): void {
+  expect({ code: result.code, output: result.output }).toMatchObject({ code: 0 });
+}
