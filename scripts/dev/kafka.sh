@@ -13,7 +13,8 @@
 # Env: KAFKA_VERSION (4.4.0), KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093),
 #      KAFKA_NUM_PARTITIONS (6), KAFKA_AUTO_CREATE_TOPICS (false), KAFKA_HEAP_OPTS (-Xms128m -Xmx512m),
 #      KAFKA_WAIT_SECONDS (60), KAFKA_STOP_SECONDS (30), KAFKA_LOG_LEVEL (INFO),
-#      KAFKA_STATE_DIR (.local/kafka; another folder runs a second, independent broker).
+#      KAFKA_STATE_DIR (.local/kafka; another folder runs a second, independent broker),
+#      KAFKA_CLUSTER_ID (unset: a new id from Kafka's own generator; used only to format new storage).
 #
 # SASL_SSL (opt-in): KAFKA_SASL_SSL_PORT=<port> adds a SASL_SSL listener with SCRAM-SHA-512 next to
 # the PLAINTEXT one (which stays the inter-broker listener and what everything else uses).
@@ -37,6 +38,7 @@ KAFKA_STOP_SECONDS="${KAFKA_STOP_SECONDS:-30}"
 KAFKA_LOG_LEVEL="${KAFKA_LOG_LEVEL:-INFO}"
 KAFKA_SASL_SSL_PORT="${KAFKA_SASL_SSL_PORT:-}"
 KAFKA_SASL_USERNAME="${KAFKA_SASL_USERNAME:-tokenmeter}"
+KAFKA_CLUSTER_ID="${KAFKA_CLUSTER_ID:-}"
 # log4j2 version used for the broker's logging backend (the Kafka poms do not pull one in).
 LOG4J_VERSION="${KAFKA_LOG4J_VERSION:-2.25.5}"
 
@@ -233,16 +235,24 @@ format_storage() {
   if [[ -f "$data/meta.properties" ]]; then
     return 0
   fi
-  local cid
-  # Kafka cluster ids are 16 random bytes, URL-safe base64 without padding (22 chars).
-  cid="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  local cid="$KAFKA_CLUSTER_ID" fmtlog="$logs/format.log" scram=()
+  if [[ -z "$cid" ]]; then
+    # Kafka's own generator (Uuid.randomUuid): a version 4 UUID in URL-safe base64, never one that
+    # starts with "-" (4.4 skips any with a "-"), which 16 raw random bytes would be 1 time in 64.
+    if ! cid="$(java_cmd kafka.tools.StorageTool random-uuid 2>"$fmtlog")"; then
+      cat "$fmtlog" >&2
+      die "kafka-storage random-uuid failed"
+    fi
+  fi
+  # 16 bytes in URL-safe base64 without padding; "-" and "_" may come first.
+  [[ "$cid" =~ ^[A-Za-z0-9_-]{22}$ ]] || die "cluster id '$cid' is not 22 base64url characters (KAFKA_CLUSTER_ID)"
   log "formatting KRaft storage (cluster id $cid)"
-  local fmtlog="$logs/format.log" scram=()
   if sasl_enabled; then
     # SCRAM credentials are KRaft metadata: written at format time, before the broker first starts.
     scram=(--add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USERNAME,password=$(cat "$password_file")]")
   fi
-  if ! java_cmd kafka.tools.StorageTool format -t "$cid" -c "$props" "${scram[@]}" >"$fmtlog" 2>&1; then
+  # --cluster-id=<id> as one argument: as a separate one, an id starting with "-" reads as an option.
+  if ! java_cmd kafka.tools.StorageTool format --cluster-id="$cid" -c "$props" "${scram[@]}" >"$fmtlog" 2>&1; then
     cat "$fmtlog" >&2
     die "storage format failed"
   fi
