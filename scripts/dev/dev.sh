@@ -4,16 +4,23 @@
 # In the foreground it follows the logs until Ctrl-C, then stops everything it started.
 # DEV_DETACH=1 returns once ready instead (stop later with `make dev-stop`).
 #
-# Ports: QUERY_API_PORT (3000), PRODUCER_PORT (3001), PROCESSOR_PORT (3002).
+# Ports: QUERY_API_PORT (3000), PRODUCER_PORT (3001), PROCESSOR_PORT (3002); DEV_STATE_DIR
+# (.local/dev) holds the services' logs and pid files. It stops at the first step that fails, with
+# the reason: a taken port (named with its holder), a server that did not start, a service that did
+# not become ready. Nothing after that step is started.
 # The producer runs its fleet simulator unless SIMULATOR_ENABLED=false, so the query API shows
 # numbers within a minute.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-state="$root/.local/dev"
+state="${DEV_STATE_DIR:-$root/.local/dev}"
 mkdir -p "$state"
-declare -A ports=([query-api]="${QUERY_API_PORT:-3000}" [producer]="${PRODUCER_PORT:-3001}" [processor]="${PROCESSOR_PORT:-3002}")
+QUERY_API_PORT="${QUERY_API_PORT:-3000}" PRODUCER_PORT="${PRODUCER_PORT:-3001}" PROCESSOR_PORT="${PROCESSOR_PORT:-3002}"
+declare -A ports=([query-api]="$QUERY_API_PORT" [producer]="$PRODUCER_PORT" [processor]="$PROCESSOR_PORT")
 node_bin="$root/.cache/node/node_modules/.bin/node"
+log() { echo "dev: $*" >&2; }
+# shellcheck source=lib/ports.sh
+source "$root/scripts/dev/lib/ports.sh"
 
 stop_services() {
   for name in producer query-api processor; do
@@ -35,7 +42,14 @@ if [[ "${1:-}" == "stop" ]]; then
 fi
 
 stop_services
-while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done < <(scripts/dev/servers.sh up)
+check_free_ports QUERY_API_PORT PRODUCER_PORT PROCESSOR_PORT || { log "ERROR: not starting: a service port is taken"; exit 1; }
+# A command substitution, not `< <(...)`: the exit status of `servers.sh up` must stop `make dev`
+# here, or the services start without KAFKA_BROKERS / MONGO_URL and blame their configuration.
+if ! server_env="$(scripts/dev/servers.sh up)"; then
+  log "ERROR: the local servers did not start (the reason is above); no service was started"
+  exit 1
+fi
+while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done <<<"$server_env"
 export LOG_LEVEL="${LOG_LEVEL:-info}" HTTP_HOST="${HTTP_HOST:-127.0.0.1}"
 # The demo fleet: the producer's simulator posts token usage and GPU readings (SIMULATOR_ENABLED=false
 # turns it off; SIMULATOR_EVENTS_PER_SECOND sets the load).

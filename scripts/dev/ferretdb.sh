@@ -2,7 +2,8 @@
 # Local FerretDB 1.24.2 (MongoDB wire protocol, SQLite backend) without Docker.
 #
 #   scripts/dev/ferretdb.sh install   build the binary once into .cache/bin/ferretdb (needs Go)
-#   scripts/dev/ferretdb.sh start     install if needed, start in background
+#   scripts/dev/ferretdb.sh start     check its ports, install if needed, start in background
+#   scripts/dev/ferretdb.sh check-ports  fail, naming the holder, if a port it would listen on is taken
 #   scripts/dev/ferretdb.sh wait      block until {ping: 1} succeeds (deadline)
 #   scripts/dev/ferretdb.sh stop      SIGTERM, wait, SIGKILL after a deadline
 #   scripts/dev/ferretdb.sh status    print "running (pid N) ..." or "not running" (exit 0 / 3)
@@ -38,6 +39,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=lib/process.sh
 source "$root/scripts/dev/lib/process.sh"
+# shellcheck source=lib/ports.sh
+source "$root/scripts/dev/lib/ports.sh"
 FERRETDB_VERSION="1.24.2"
 FERRETDB_PORT="${FERRETDB_PORT:-27018}"
 FERRETDB_DEBUG_PORT="${FERRETDB_DEBUG_PORT:-18088}"
@@ -127,11 +130,22 @@ security_flags() {
   fi
 }
 
+# Before anything is built or written: a taken port is named with its holder, not found later as
+# a bind error in the log.
+check_ports() {
+  if pid_alive; then
+    log "already running (pid $(cat "$pidfile"))"
+    return 0
+  fi
+  check_free_ports FERRETDB_PORT FERRETDB_DEBUG_PORT FERRETDB_TLS_PORT || die "not starting FerretDB: a port it needs is taken"
+}
+
 start() {
   if pid_alive; then
     log "already running (pid $(cat "$pidfile"))"
     return 0
   fi
+  check_ports
   install
   mkdir -p "$data"
   local debug_addr="-" flags=() extra=""
@@ -240,6 +254,7 @@ shift || true
 case "$cmd" in
   install) install ;;
   start) start ;;
+  check-ports) check_ports ;;
   stop) stop ;;
   status) status ;;
   wait) wait_ready "${1:-}" ;;
@@ -249,7 +264,7 @@ case "$cmd" in
     log "deleted ${state#"$root"/}/data and log"
     ;;
   *)
-    echo "usage: $0 {install|start|stop|status|wait [mongo-url]|reset}" >&2
+    echo "usage: $0 {install|start|check-ports|stop|status|wait [mongo-url]|reset}" >&2
     exit 2
     ;;
 esac

@@ -2,7 +2,8 @@
 # Local single-node Apache Kafka (KRaft, combined broker+controller) without Docker.
 #
 #   scripts/dev/kafka.sh fetch                 download the jars once (Maven) into .cache/kafka/<version>/libs
-#   scripts/dev/kafka.sh start                 fetch if needed, format storage once, start in background
+#   scripts/dev/kafka.sh start                 check its ports, fetch if needed, format storage once, start in background
+#   scripts/dev/kafka.sh check-ports           fail, naming the holder, if a port it would listen on is taken
 #   scripts/dev/kafka.sh wait                  block until the broker answers a metadata request (deadline)
 #   scripts/dev/kafka.sh stop                  SIGTERM, wait, SIGKILL after a deadline
 #   scripts/dev/kafka.sh status                print "running (pid N) ..." or "not running" (exit 0 / 3)
@@ -27,6 +28,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=lib/process.sh
 source "$root/scripts/dev/lib/process.sh"
+# shellcheck source=lib/ports.sh
+source "$root/scripts/dev/lib/ports.sh"
 KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
@@ -289,11 +292,22 @@ KAFKA_TLS_CA_FILE=$tls_dir/ca.pem
 EOF
 }
 
+# Before anything is fetched or written: a taken port is named with its holder, not found later
+# as a bind error in the broker's log.
+check_ports() {
+  if pid_alive; then
+    log "already running (pid $(cat "$pidfile"))"
+    return 0
+  fi
+  check_free_ports KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_SASL_SSL_PORT || die "not starting Kafka: a port it needs is taken"
+}
+
 start() {
   if pid_alive; then
     log "already running (pid $(cat "$pidfile"))"
     return 0
   fi
+  check_ports
   fetch
   if sasl_enabled; then prepare_sasl_ssl; fi
   write_config
@@ -376,6 +390,7 @@ shift || true
 case "$cmd" in
   fetch) fetch ;;
   start) start ;;
+  check-ports) check_ports ;;
   stop) stop ;;
   status) status ;;
   wait) wait_ready "${1:-}" ;;
@@ -401,7 +416,7 @@ case "$cmd" in
     log "deleted ${state#"$root"/}/{data,logs}"
     ;;
   *)
-    echo "usage: $0 {fetch|start|stop|status|wait [brokers]|run-class <Class> args...|reset}" >&2
+    echo "usage: $0 {fetch|start|check-ports|stop|status|wait [brokers]|run-class <Class> args...|reset}" >&2
     exit 2
     ;;
 esac
