@@ -9,6 +9,8 @@ scripts/dev/ensure-node.sh
 export PATH="$root/.cache/node/node_modules/.bin:$PATH"
 [[ -f dist/apps/query-api/apps/query-api/src/main.js ]] || npm run --silent build
 if [[ -z "${MONGO_URL:-}" ]]; then
-  while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done < <(scripts/dev/servers.sh up)
+  # Not `< <(...)`: a server that does not start must stop the bench here (servers.sh says why).
+  server_env="$(scripts/dev/servers.sh up)"
+  while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done <<<"$server_env"
 fi
 exec node -r @swc-node/register apps/query-api/bench/query.bench.ts "$@"
