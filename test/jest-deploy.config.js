@@ -1,5 +1,6 @@
 // Deploy tier: offline validation of the deployment artifacts (Helm charts, Terraform, docker
-// compose, Dockerfiles) with the tools scripts/deploy/tools.sh builds into .cache/bin.
+// compose, Dockerfiles) with the tools scripts/deploy/tools.sh builds into .cache/bin, and the
+// scripts themselves (shellcheck; scripts/dev run on ports and state folders of their own).
 const base = require('../jest.config.js');
 
 /** @type {import('jest').Config} */

@@ -29,14 +29,15 @@ rm -rf dist
 step "unit tests"
 npx jest --config jest.config.js --json --outputFile="$results/unit.json" || status=1
 
-step "deploy artifacts, offline (Helm charts, Terraform, docker compose, Dockerfile)"
+step "deploy artifacts, offline (Helm charts, Terraform, docker compose, Dockerfile), and the scripts (scripts/dev on ports of their own)"
 # The tools come from the Go module proxy and PyPI; the first build takes several minutes.
-if scripts/deploy/tools.sh all; then
-  npx jest --config test/jest-deploy.config.js --json --outputFile="$results/deploy.json" || status=1
-else
+# Without them the tier still runs: the tests that need a tool fail naming it, the others
+# (the scripts/dev checks on their own ports) still count.
+if ! scripts/deploy/tools.sh all; then
   echo "deploy tools could not be installed"
   status=1
 fi
+npx jest --config test/jest-deploy.config.js --json --outputFile="$results/deploy.json" || status=1
 
 step "starting Kafka and FerretDB"
 server_env="$(scripts/dev/servers.sh up)" || { echo "servers did not start"; status=1; }
