@@ -17,8 +17,10 @@ JEST_NODE_OPTIONS := --experimental-vm-modules --disable-warning=ExperimentalWar
         servers-status test test-unit test-integration test-e2e test-faults test-deploy deploy-tools helm-docs \
         images dev dev-stop clean bootstrap kubeconfig monitoring deploy validate verify-scale-hpa destroy
 
+# The help texts are read from this file's text, so a $(NODE_VERSION) in one is put in here.
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F ':.*## ' -v node='$(NODE_VERSION)' '{gsub(/\$$\(NODE_VERSION\)/, node, $$2); printf "  make %-18s %s\n", $$1, $$2}'
 
 node: ## Node.js $(NODE_VERSION) into .cache/node (from the npm registry)
 	@scripts/dev/ensure-node.sh
@@ -70,13 +72,13 @@ test-integration: install ## integration tests (starts the servers if needed)
 test-e2e: build ## end-to-end tests over the built services (starts the servers if needed)
 	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-e2e.config.js
 
-test-faults: build ## fault-injection suite (issue 3): processor kills, broker restart, database outage, scaling, duplicates, poison
+test-faults: build ## fault-injection suite: processor kills, broker restart, database outage, scaling, duplicates, poison
 	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-faults.config.js
 
 deploy-tools: install ## helm, kubeconform, helm-unittest, helm-docs, OpenTofu, tflint, compose (Go module proxy) and schemas (PyPI) into .cache
 	scripts/deploy/tools.sh all
 
-test-deploy: install deploy-tools ## offline checks of the Helm charts, Terraform, docker-compose.yml and the Dockerfile
+test-deploy: install deploy-tools ## offline checks of the Helm charts, Terraform, docker-compose.yml, the Dockerfile and the shell scripts (scripts/dev on ports of their own)
 	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-deploy.config.js
 
 helm-docs: deploy-tools ## regenerate the charts' README values tables from values.yaml comments
