@@ -133,10 +133,8 @@ security_flags() {
 # Before anything is built or written: a taken port is named with its holder, not found later as
 # a bind error in the log.
 check_ports() {
-  if pid_alive; then
-    log "already running (pid $(cat "$pidfile"))"
-    return 0
-  fi
+  # Running already: the ports are its own, and start has nothing to do.
+  pid_alive && return 0
   check_free_ports FERRETDB_PORT FERRETDB_DEBUG_PORT FERRETDB_TLS_PORT || die "not starting FerretDB: a port it needs is taken"
 }
 
