@@ -7,6 +7,8 @@ import mongoose from 'mongoose';
 import { findInChain, StartupError, StartupErrorCode, tlsFailureOf } from '../boot/startup-error';
 import type { MongoSettings } from '../config/common';
 import type { MongoSecurity } from '../config/transport-security';
+// Settles driver writes on a connection the server just closed (a hang after a restart, issue 15).
+import './driver-write-guard';
 
 /** Which server answers: code paths differ only where FerretDB would scan whole tables. */
 export type MongoServerKind = 'mongodb' | 'ferretdb';
@@ -76,9 +78,13 @@ export class MongoConnection {
 
   private constructor(
     private readonly connection: mongoose.Connection,
-    readonly dbName: string,
+    private readonly settings: MongoSettings,
     readonly serverKind: MongoServerKind,
   ) {}
+
+  get dbName(): string {
+    return this.settings.dbName;
+  }
 
   static async open(settings: MongoSettings): Promise<MongoConnection> {
     const connection = mongoose.createConnection(settings.url, {
@@ -118,12 +124,13 @@ export class MongoConnection {
     } finally {
       if (onServerChange !== undefined) client.off('serverDescriptionChanged', onServerChange);
     }
+    logServerAvailability(client);
     const serverKind: MongoServerKind = typeof info.ferretdbVersion === 'string' ? 'ferretdb' : 'mongodb';
     MongoConnection.logger.log(
       { db: settings.dbName, server: serverKind, version: String(info.ferretdbVersion ?? info.version) },
       'connected to MongoDB',
     );
-    return new MongoConnection(connection, settings.dbName, serverKind);
+    return new MongoConnection(connection, settings, serverKind);
   }
 
   /** The most update statements one bulk write should carry on this server. */
@@ -171,10 +178,54 @@ export class MongoConnection {
     await this.db.command({ ping: 1 });
   }
 
+  /**
+   * Whether the server answers a ping on a new connection of its own within `timeoutMs`,
+   * independently of this connection's pool and of the driver's view of the server (which is
+   * what can be stuck). Liveness uses it to tell "the database is away" from "we are stuck".
+   */
+  async answersNewConnection(timeoutMs: number): Promise<boolean> {
+    const client = new mongoose.mongo.MongoClient(this.settings.url, {
+      ...mongoSecurityOptions(this.settings.security),
+      appName: 'tokenmeter-probe',
+      maxPoolSize: 1,
+      serverSelectionTimeoutMS: timeoutMs,
+      connectTimeoutMS: timeoutMs,
+      socketTimeoutMS: timeoutMs,
+    });
+    try {
+      await client.db(this.settings.dbName).command({ ping: 1 });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.close(true).catch(() => undefined);
+    }
+  }
+
   async close(): Promise<void> {
     await this.connection.close();
     MongoConnection.logger.log('closed MongoDB connection');
   }
+}
+
+/**
+ * One log line when the driver stops considering a server usable (and why), one when it is usable
+ * again: the driver retries silently, so without these an outage shows only as failing writes.
+ */
+function logServerAvailability(client: mongoose.mongo.MongoClient): void {
+  const logger = new Logger('MongoConnection');
+  client.on('serverDescriptionChanged', (event: ServerDescriptionChangedEvent) => {
+    const was = event.previousDescription.type;
+    const now = event.newDescription.type;
+    if (now === 'Unknown' && was !== 'Unknown') {
+      logger.warn(
+        { server: event.address, err: event.newDescription.error?.message ?? null },
+        'MongoDB server unreachable; the driver keeps checking it',
+      );
+    } else if (was === 'Unknown' && now !== 'Unknown') {
+      logger.log({ server: event.address, type: now }, 'MongoDB server reachable again');
+    }
+  });
 }
 
 /** True for a duplicate-key error (code 11000), the expected outcome of a replayed insert. */
