@@ -63,7 +63,7 @@ function consumerFor(
       retryMaxBackoffMs: config.consumer.retryMaxBackoffMs,
     },
     handler,
-    onWriteFailure,
+    { onWriteFailure },
   );
   running.push(consumer);
   return consumer;

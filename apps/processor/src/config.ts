@@ -45,6 +45,13 @@ export const processorEnv = {
     min: 10,
     max: 300_000,
   }),
+  PROCESSOR_STUCK_AFTER_MS: env.int({
+    description:
+      'liveness fails when a batch has been in flight this long while MongoDB answers a new connection (stuck, not waiting)',
+    default: 120_000,
+    min: 1_000,
+    max: 3_600_000,
+  }),
   RAW_RETENTION_DAYS: env.int({
     description: 'raw event retention; older events go to the DLQ',
     default: 7,
@@ -72,6 +79,7 @@ export class ProcessorConfig {
       maxWaitMs: number;
       maxMessageBytes: number;
       retryMaxBackoffMs: number;
+      stuckAfterMs: number;
     },
     readonly maxEventAgeMs: number,
     readonly retention: { rawMs: number; rollup1mMs: number; rollup1hMs: number; intervalMs: number },
@@ -91,6 +99,7 @@ export class ProcessorConfig {
         maxWaitMs: e.PROCESSOR_MAX_WAIT_MS,
         maxMessageBytes: e.PROCESSOR_MAX_MESSAGE_BYTES,
         retryMaxBackoffMs: e.PROCESSOR_RETRY_MAX_BACKOFF_MS,
+        stuckAfterMs: e.PROCESSOR_STUCK_AFTER_MS,
       },
       e.RAW_RETENTION_DAYS * 86_400_000,
       {

@@ -10,6 +10,7 @@ export * from './http/problem';
 export * from './http/problem.filter';
 export * from './http/http-app';
 export * from './health/readiness';
+export * from './health/liveness';
 export * from './health/health.module';
 export * from './kafka/kafka-client';
 export * from './kafka/partitioner';

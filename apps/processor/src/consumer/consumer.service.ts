@@ -1,13 +1,24 @@
 // Starts one consumer group per topic once the app has booted, and stops them first on
 // shutdown (onModuleDestroy = the "stop intake and drain" phase).
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { createKafka, pingKafka, ReadinessRegistry } from '@tokenmeter/telemetry';
+import {
+  Clock,
+  createKafka,
+  LivenessRegistry,
+  MongoConnection,
+  pingKafka,
+  ReadinessRegistry,
+} from '@tokenmeter/telemetry';
 import type { Kafka } from 'kafkajs';
 import { ProcessorConfig } from '../config';
 import { BatchProcessor } from '../pipeline/batch-processor';
 import type { EventKind } from '../pipeline/decode';
 import { ProcessorMetrics } from '../pipeline/processor-metrics';
+import { ProcessorLiveness } from './processor-liveness';
 import { TopicConsumer } from './topic-consumer';
+
+/** How long liveness waits for MongoDB to answer a new connection before calling it away. */
+const LIVENESS_PROBE_TIMEOUT_MS = 3_000;
 
 @Injectable()
 export class ConsumerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -19,6 +30,9 @@ export class ConsumerService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly processor: BatchProcessor,
     private readonly readiness: ReadinessRegistry,
     private readonly metrics: ProcessorMetrics,
+    private readonly liveness: LivenessRegistry,
+    private readonly mongo: MongoConnection,
+    private readonly clock: Clock,
   ) {
     this.kafka = createKafka(config.kafka);
   }
@@ -50,8 +64,12 @@ export class ConsumerService implements OnApplicationBootstrap, OnModuleDestroy 
             this.metrics.consumerLag.set({ topic, partition: String(batch.partition) }, Math.max(0, lag));
           }
         },
-        () => this.metrics.writeFailures.inc({ topic }),
-        () => this.processor.forgetPartitionState(kind),
+        {
+          onWriteFailure: () => this.metrics.writeFailures.inc({ topic }),
+          onJoin: () => this.processor.forgetPartitionState(kind),
+          onStage: (stage) => this.metrics.enterStage(topic, stage),
+          nowMs: () => this.clock.nowMs(),
+        },
       );
       await consumer.start();
       this.consumers.push(consumer);
@@ -63,6 +81,16 @@ export class ConsumerService implements OnApplicationBootstrap, OnModuleDestroy 
         ? Promise.resolve({ groups: this.consumers.length })
         : Promise.reject(new Error(problems.map((p) => p.reason).join('; ')));
     });
+    const liveness = new ProcessorLiveness(this.mongo, {
+      stuckAfterMs: this.config.consumer.stuckAfterMs,
+      probeTimeoutMs: LIVENESS_PROBE_TIMEOUT_MS,
+    });
+    this.liveness.register('consumers', () =>
+      liveness.check(
+        this.consumers.map((c) => c.batchInFlight()),
+        this.clock.nowMs(),
+      ),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -22,21 +22,46 @@ const CRASH_PREFIX = 'consumer crashed and restarts: ';
 
 export type BatchHandler = (batch: EachBatchPayload['batch']) => Promise<void>;
 
+/** Where a consumer is between fetches (the batch processor reports the steps inside a batch). */
+export type ConsumerStage = 'idle' | 'backoff' | 'commit';
+
+/** The batch a consumer is handling now: what liveness looks at to tell stuck from waiting. */
+export interface BatchInFlight {
+  topic: string;
+  partition: number;
+  firstOffset: string;
+  /** When the consumer started on this batch (its first attempt). */
+  sinceMs: number;
+  /** Attempts that failed so far. */
+  failedAttempts: number;
+  lastError?: string;
+}
+
+export interface TopicConsumerHooks {
+  /** A write failed (each failed attempt). */
+  onWriteFailure?: () => void;
+  /** Every (re)join of the group: partitions may have had another owner meanwhile. */
+  onJoin?: () => void;
+  onStage?: (stage: ConsumerStage) => void;
+  nowMs?: () => number;
+}
+
 export class TopicConsumer {
   private readonly logger: Logger;
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
   private joined = false;
   private lastError: string | undefined;
+  private current: BatchInFlight | undefined;
+  private readonly nowMs: () => number;
 
   constructor(
     kafka: Kafka,
     private readonly options: TopicConsumerOptions,
     private readonly handler: BatchHandler,
-    private readonly onWriteFailure: () => void = () => undefined,
-    /** Called on every (re)join of the group: partitions may have had another owner meanwhile. */
-    private readonly onJoin: () => void = () => undefined,
+    private readonly hooks: TopicConsumerHooks = {},
   ) {
+    this.nowMs = hooks.nowMs ?? Date.now;
     this.logger = new Logger(`TopicConsumer:${options.topic}`);
     this.consumer = kafka.consumer({
       groupId: options.groupId,
@@ -52,7 +77,7 @@ export class TopicConsumer {
       this.joined = true;
       // A crash that the restart got over is history; a failing write stays until a batch is stored.
       if (this.lastError?.startsWith(CRASH_PREFIX) === true) this.lastError = undefined;
-      this.onJoin();
+      this.hooks.onJoin?.();
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.joined = false;
@@ -81,10 +106,32 @@ export class TopicConsumer {
     return { ok: true };
   }
 
+  /** The batch being handled now (including its retries), if any. */
+  batchInFlight(): BatchInFlight | undefined {
+    return this.current === undefined ? undefined : { ...this.current };
+  }
+
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const last = batch.messages[batch.messages.length - 1];
     if (last === undefined) return;
+    this.current = {
+      topic: batch.topic,
+      partition: batch.partition,
+      firstOffset: batch.firstOffset() ?? last.offset,
+      sinceMs: this.nowMs(),
+      failedAttempts: 0,
+    };
+    try {
+      await this.storeAndCommit(payload, last.offset);
+    } finally {
+      this.current = undefined;
+      this.hooks.onStage?.('idle');
+    }
+  }
+
+  private async storeAndCommit(payload: EachBatchPayload, lastOffset: string): Promise<void> {
+    const { batch } = payload;
     for (let attempt = 1; ; attempt += 1) {
       // Revoked (rebalance) or stopping: leave the batch uncommitted for its next owner.
       if (!payload.isRunning() || payload.isStale()) return;
@@ -93,8 +140,12 @@ export class TopicConsumer {
         this.lastError = undefined;
         break;
       } catch (error) {
-        this.onWriteFailure();
+        this.hooks.onWriteFailure?.();
         this.lastError = `storing a batch failed: ${error instanceof Error ? error.message : String(error)}`;
+        if (this.current !== undefined) {
+          this.current.failedAttempts = attempt;
+          this.current.lastError = this.lastError;
+        }
         const backoffMs = Math.min(this.options.retryMaxBackoffMs, 100 * 2 ** Math.min(attempt, 16));
         this.logger.warn(
           { partition: batch.partition, firstOffset: batch.firstOffset(), attempt, backoffMs, err: this.lastError },
@@ -110,17 +161,19 @@ export class TopicConsumer {
           this.logger.warn({ partition: batch.partition }, 'rebalance during retries; batch left uncommitted');
           return;
         }
+        this.hooks.onStage?.('backoff');
         await this.sleep(backoffMs);
       }
     }
-    payload.resolveOffset(last.offset);
+    this.hooks.onStage?.('commit');
+    payload.resolveOffset(lastOffset);
     // Explicit offsets through the batch payload: kafkajs' consumer.commitOffsets() is a
     // silent no-op once stop() has begun, which would leave the drained batch uncommitted.
     await payload.commitOffsetsIfNecessary({
       topics: [
         {
           topic: batch.topic,
-          partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+          partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }],
         },
       ],
     });

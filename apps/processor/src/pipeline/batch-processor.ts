@@ -26,7 +26,7 @@ import { type InsertOutcome, RawEventRepository } from '../storage/raw-event.rep
 import { type OwnedEvent, RollupRepository } from '../storage/rollup.repository';
 import { SeriesRegistryRepository } from '../storage/series-registry.repository';
 import { decodeMessage, type EventKind, traceparentHeader } from './decode';
-import { ProcessorMetrics } from './processor-metrics';
+import { type BatchStage, ProcessorMetrics } from './processor-metrics';
 import { summarizeTraces, type TracedMessage } from './trace-summary';
 
 export interface ConsumedBatch {
@@ -133,6 +133,8 @@ export class BatchProcessor {
     });
     let inserted: InsertOutcome;
     let rolledUp: number;
+    const stage = (name: BatchStage) => this.metrics.enterStage(batch.topic, name);
+    stage('raw');
     if (kind === 'tokens') {
       const insertedEvents = await this.rawEvents.insertTokenEvents(
         tokens.map((c) => tokenEventToDocument(c.event, meta(c))),
@@ -149,15 +151,20 @@ export class BatchProcessor {
         ...(await this.owned('tokens', batch.partition, tokens, insertedEvents)),
         ...(await this.owned('tokenIntervals', batch.partition, intervals, insertedIntervals)),
       ];
+      stage('registry');
       await this.registry.recordTokens(owned.map((o) => o.event));
+      stage('rollups');
       rolledUp = (await this.rollups.applyTokens(batch.partition, lastOffset, owned)).documents;
     } else {
       inserted = await this.rawEvents.insertGpuSamples(gpus.map((c) => gpuSampleToDocument(c.event, meta(c))));
       traceOutcomes(traced, gpus, inserted);
       const owned = await this.owned('gpu', batch.partition, gpus, inserted);
+      stage('registry');
       await this.registry.recordGpu(owned.map((o) => o.event));
+      stage('rollups');
       rolledUp = (await this.rollups.applyGpu(batch.partition, lastOffset, owned)).documents;
     }
+    stage('dlq');
     await this.dlq.publish(letters);
     for (const trace of summarizeTraces(traced)) {
       this.logger.log({ ...trace, topic: batch.topic, partition: batch.partition }, 'events stored');

@@ -2,6 +2,10 @@
 import { Injectable } from '@nestjs/common';
 import { counter, gauge, histogram } from '@tokenmeter/telemetry';
 
+/** The stages of a consumer, in the order a batch goes through them (`backoff` after a failed write). */
+export const BATCH_STAGES = ['idle', 'raw', 'registry', 'rollups', 'dlq', 'backoff', 'commit'] as const;
+export type BatchStage = (typeof BATCH_STAGES)[number];
+
 @Injectable()
 export class ProcessorMetrics {
   readonly events = counter({
@@ -37,9 +41,19 @@ export class ProcessorMetrics {
     help: 'Documents deleted by retention, by collection',
     labelNames: ['collection'] as const,
   });
+  readonly batchStage = gauge({
+    name: 'tokenmeter_processor_batch_stage',
+    help: 'What the consumer of a topic is doing: 1 for the current stage (idle, raw, registry, rollups, dlq, backoff, commit), 0 for the others',
+    labelNames: ['topic', 'stage'] as const,
+  });
   readonly writeFailures = counter({
     name: 'tokenmeter_processor_write_failures_total',
     help: 'Failed attempts to store a batch (each is retried; nothing is committed until it succeeds)',
     labelNames: ['topic'] as const,
   });
+
+  /** Marks `stage` as what the consumer of `topic` does now. */
+  enterStage(topic: string, stage: BatchStage): void {
+    for (const other of BATCH_STAGES) this.batchStage.set({ topic, stage: other }, other === stage ? 1 : 0);
+  }
 }

@@ -2,9 +2,12 @@ import { Controller, Get, HttpException, Res } from '@nestjs/common';
 import { type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { withTimeout } from '../kafka/kafka-client';
+import { LivenessRegistry } from './liveness';
 import { ReadinessRegistry } from './readiness';
 
 const PROBE_TIMEOUT_MS = 3_000;
+/** A liveness check may open a new connection to a dependency: give it longer than a readiness probe. */
+const LIVENESS_TIMEOUT_MS = 8_000;
 
 @Controller('health')
 export class HealthController {
@@ -12,12 +15,37 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly registry: ReadinessRegistry,
+    private readonly liveness: LivenessRegistry,
   ) {}
 
-  /** The process is up and its event loop turns. */
+  /**
+   * The process is up, its event loop turns, and no liveness check finds it stuck: 200, or 503
+   * naming what is stuck (an orchestrator restarts the process). A check that fails or does not
+   * answer in time counts as live: restarting on a slow check would turn slowness into restarts.
+   */
   @Get('live')
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
+  async live(@Res({ passthrough: true }) reply: FastifyReply): Promise<Record<string, unknown>> {
+    const info: Record<string, Record<string, unknown>> = {};
+    const error: Record<string, Record<string, unknown>> = {};
+    await Promise.all(
+      this.liveness.entries().map(async ([name, check]) => {
+        try {
+          const verdict = await withTimeout(check(), LIVENESS_TIMEOUT_MS, `${name} did not answer`);
+          if (verdict.live) info[name] = { status: 'up', ...verdict.detail };
+          else error[name] = { status: 'down', message: verdict.reason };
+        } catch (failure) {
+          info[name] = {
+            status: 'up',
+            message: `check failed: ${failure instanceof Error ? failure.message : String(failure)}`,
+          };
+        }
+      }),
+    );
+    if (Object.keys(error).length > 0) {
+      void reply.status(503);
+      return { status: 'error', info, error };
+    }
+    return { status: 'ok', info };
   }
 
   /**
