@@ -19,6 +19,8 @@ import { TopicConsumer } from './topic-consumer';
 
 /** How long liveness waits for MongoDB to answer a new connection before calling it away. */
 const LIVENESS_PROBE_TIMEOUT_MS = 3_000;
+/** How long one answer of that probe is trusted (liveness is typically asked every 10 s). */
+const LIVENESS_PROBE_MAX_AGE_MS = 15_000;
 
 @Injectable()
 export class ConsumerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -84,6 +86,7 @@ export class ConsumerService implements OnApplicationBootstrap, OnModuleDestroy 
     const liveness = new ProcessorLiveness(this.mongo, {
       stuckAfterMs: this.config.consumer.stuckAfterMs,
       probeTimeoutMs: LIVENESS_PROBE_TIMEOUT_MS,
+      probeMaxAgeMs: LIVENESS_PROBE_MAX_AGE_MS,
     });
     this.liveness.register('consumers', () =>
       liveness.check(

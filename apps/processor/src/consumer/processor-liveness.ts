@@ -14,37 +14,62 @@ export interface DatabaseProbe {
 export interface ProcessorLivenessOptions {
   stuckAfterMs: number;
   probeTimeoutMs: number;
+  /** How long a probe's answer is used; past it, a new probe runs in the background. */
+  probeMaxAgeMs: number;
 }
 
 export class ProcessorLiveness {
-  private probing: Promise<boolean> | undefined;
+  private probing: Promise<void> | undefined;
+  private lastProbe: { atMs: number; answers: boolean } | undefined;
 
   constructor(
     private readonly database: DatabaseProbe,
     private readonly options: ProcessorLivenessOptions,
   ) {}
 
-  async check(batches: readonly (BatchInFlight | undefined)[], nowMs: number): Promise<LivenessVerdict> {
+  /**
+   * Answers at once: the database probe runs in the background and its latest answer is used, so
+   * a probe of a database that hangs never makes the liveness request itself time out (which an
+   * orchestrator would count as a failure, and restart a processor that only waits).
+   */
+  check(batches: readonly (BatchInFlight | undefined)[], nowMs: number): Promise<LivenessVerdict> {
     const overdue = batches.filter(
       (b): b is BatchInFlight => b !== undefined && nowMs - b.sinceMs > this.options.stuckAfterMs,
     );
-    if (overdue.length === 0) return { live: true };
+    if (overdue.length === 0) return Promise.resolve({ live: true });
     const described = overdue.map((b) => describe(b, nowMs)).join('; ');
-    if (await this.databaseAnswers()) {
-      return {
+    const probe = this.lastProbe;
+    if (probe === undefined || nowMs - probe.atMs > this.options.probeMaxAgeMs) {
+      this.startProbe(nowMs);
+      return Promise.resolve({ live: true, detail: { checking: `whether MongoDB answers; ${described}` } });
+    }
+    if (probe.answers) {
+      return Promise.resolve({
         live: false,
         reason: `stuck: ${described}, while MongoDB answers a new connection (a restart resumes from the last commit)`,
-      };
+      });
     }
-    return { live: true, detail: { waiting: `MongoDB does not answer; ${described}` } };
+    return Promise.resolve({ live: true, detail: { waiting: `MongoDB does not answer; ${described}` } });
+  }
+
+  /** Resolves when the probe in flight (if any) has answered. */
+  async settled(): Promise<void> {
+    await this.probing;
   }
 
   /** One probe at a time, however often liveness is asked. */
-  private databaseAnswers(): Promise<boolean> {
-    this.probing ??= this.database.answersNewConnection(this.options.probeTimeoutMs).finally(() => {
-      this.probing = undefined;
-    });
-    return this.probing;
+  private startProbe(startedMs: number): void {
+    if (this.probing !== undefined) return;
+    this.probing = this.database
+      .answersNewConnection(this.options.probeTimeoutMs)
+      .catch(() => false)
+      .then((answers) => {
+        // Stamped with its start: an answer is as old as the question.
+        this.lastProbe = { atMs: startedMs, answers };
+      })
+      .finally(() => {
+        this.probing = undefined;
+      });
   }
 }
 

@@ -6,8 +6,6 @@ import { LivenessRegistry } from './liveness';
 import { ReadinessRegistry } from './readiness';
 
 const PROBE_TIMEOUT_MS = 3_000;
-/** A liveness check may open a new connection to a dependency: give it longer than a readiness probe. */
-const LIVENESS_TIMEOUT_MS = 8_000;
 
 @Controller('health')
 export class HealthController {
@@ -30,7 +28,7 @@ export class HealthController {
     await Promise.all(
       this.liveness.entries().map(async ([name, check]) => {
         try {
-          const verdict = await withTimeout(check(), LIVENESS_TIMEOUT_MS, `${name} did not answer`);
+          const verdict = await withTimeout(check(), PROBE_TIMEOUT_MS, `${name} did not answer`);
           if (verdict.live) info[name] = { status: 'up', ...verdict.detail };
           else error[name] = { status: 'down', message: verdict.reason };
         } catch (failure) {
