@@ -2,8 +2,9 @@
 // the handler resolved), retries of a failing handler, draining on stop(), and a real
 // rebalance between two members of one group.
 import type { EachBatchPayload, Admin, Kafka, Producer } from 'kafkajs';
-import { createKafka } from '@tokenmeter/telemetry';
+import { createKafka, MongoConnection } from '@tokenmeter/telemetry';
 import { ProcessorConfig } from '../../apps/processor/src/config';
+import { ProcessorLiveness } from '../../apps/processor/src/consumer/processor-liveness';
 import { type BatchHandler, TopicConsumer } from '../../apps/processor/src/consumer/topic-consumer';
 import { runId, serverEnv } from '../support/env';
 import { expectEventually } from '../support/eventually';
@@ -287,5 +288,48 @@ describe('TopicConsumer (real Kafka)', () => {
     expect(handledBy.b.length).toBeGreaterThan(0);
     expect(partitionsOf.b.size).toBeLessThan(6);
     await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('liveness: a batch whose write never returns is stuck once past the limit while MongoDB answers, live again when it ends', async () => {
+    const { topic, groupId } = await scenario('stuck', 1);
+    await produce(topic, 1, 0, 20);
+    let release: () => void = () => undefined;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const consumer = consumerFor(topic, groupId, async () => {
+      calls += 1;
+      // The first batch's write hangs, as a driver write did after a database restart (issue 15).
+      if (calls === 1) await hung;
+    });
+    const mongo = await MongoConnection.open(config.mongo);
+    const liveness = new ProcessorLiveness(mongo, {
+      stuckAfterMs: 1_000,
+      probeTimeoutMs: 3_000,
+      probeMaxAgeMs: 15_000,
+    });
+    try {
+      await consumer.start();
+      const verdict = await expectEventually(
+        async () => {
+          const v = await liveness.check([consumer.batchInFlight()], Date.now());
+          if (v.live) throw new Error(`still live: ${JSON.stringify(v)}`);
+          return v;
+        },
+        { timeoutMs: 60_000, description: 'liveness finds the hung batch stuck' },
+      );
+      expect(verdict.live === false && verdict.reason).toMatch(
+        new RegExp(
+          `^stuck: the batch from offset 0 of ${topic.replace(/\./g, '\\.')}\\[0\\] has been in flight for \\d+ s \\(no attempt has finished\\), while MongoDB answers a new connection`,
+        ),
+      );
+      release();
+      await expectCommittedToEnd(admin, groupId, topic);
+      expect(consumer.batchInFlight()).toBeUndefined();
+      expect(await liveness.check([consumer.batchInFlight()], Date.now())).toEqual({ live: true });
+    } finally {
+      release();
+      await consumer.stop();
+      await mongo.close();
+    }
   });
 });

@@ -87,11 +87,11 @@ export class FaultRun {
   }
 
   /** Processor `slot` (0, 1, 2, ...): its own port and log file, the scenario's group prefix. */
-  async startProcessor(slot = 0): Promise<RunningService> {
+  async startProcessor(slot = 0, extraEnv: Record<string, string> = {}): Promise<RunningService> {
     const service = await startService(
       'processor',
       this.basePort + 1 + slot,
-      this.env,
+      { ...this.env, ...extraEnv },
       path.join(this.logDir, `processor-${slot}`),
     );
     this.processors.set(slot, service);
@@ -140,6 +140,34 @@ export class FaultRun {
     } catch {
       return 0;
     }
+  }
+
+  /** The processor's liveness status code (0 when it does not answer at all). */
+  async liveness(slot = 0): Promise<number> {
+    try {
+      const res = await fetch(`${this.processor(slot).baseUrl}/health/live`, { signal: AbortSignal.timeout(15_000) });
+      await res.arrayBuffer();
+      return res.status;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Polls the processor's `tokenmeter_processor_batch_stage` until its consumer of `topic` is in
+   * `stage` (raw insert, rollup writes, idle between batches, ...): faults land in a chosen step.
+   */
+  async waitForStage(topic: string, stages: string | readonly string[], timeoutMs: number, slot = 0): Promise<string> {
+    const wanted = typeof stages === 'string' ? [stages] : stages;
+    return expectEventually(
+      async () => {
+        for (const stage of wanted) {
+          if ((await this.metric('tokenmeter_processor_batch_stage', { topic, stage }, slot)) === 1) return stage;
+        }
+        throw new Error(`the consumer of ${topic} is in none of ${wanted.join(', ')}`);
+      },
+      { timeoutMs, intervalMs: 20, description: `processor ${slot} in stage ${wanted.join(' or ')}` },
+    );
   }
 
   /** Polls until the processor's readiness answers `status`. */

@@ -97,3 +97,20 @@ export async function startLocalServer(server: LocalServer, port: string): Promi
   if (wait.code !== 0) throw new Error(`${server}.sh wait failed (${wait.code}):\n${wait.output}`);
   return { code: 0, output: `${start.output}\n${wait.output}`, durationMs: Date.now() - started };
 }
+
+/** The pid of the local FerretDB, for the scenarios that freeze it. */
+export function ferretdbPid(): number {
+  const pid = Number(readState('ferretdb/ferretdb.pid'));
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new Error('no pid in .local/ferretdb/ferretdb.pid: is the local FerretDB running?');
+  return pid;
+}
+
+/** SIGSTOP: the server hangs (the kernel still accepts connections, nothing answers) instead of refusing. */
+export function freezeProcess(pid: number): void {
+  process.kill(pid, 'SIGSTOP');
+}
+
+export function thawProcess(pid: number): void {
+  process.kill(pid, 'SIGCONT');
+}
