@@ -56,7 +56,7 @@ it(`stores ${EVENTS} events exactly once with exact rollups across a 20 s databa
     // A commit already on its way when the database froze may still land; after that, none.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const committedFrozen = await committedTotal(admin, group, topic);
-    const liveness: number[] = [];
+    const liveness: { status: number; body: string }[] = [];
     while (Date.now() - frozenAt < FROZEN_MS - 1_000) {
       liveness.push(await run.liveness());
       await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -71,7 +71,11 @@ it(`stores ${EVENTS} events exactly once with exact rollups across a 20 s databa
     expect(committedLate).toBe(committedFrozen);
     // Waiting, not stuck: every liveness answer during the freeze was 200.
     expect(liveness.length).toBeGreaterThan(10);
-    expect(liveness.filter((status) => status !== 200)).toEqual([]);
+    expect(liveness.filter((answer) => answer.status !== 200)).toEqual([]);
+    // Liveness did look: the batch outlived PROCESSOR_STUCK_AFTER_MS, and the probe found MongoDB silent.
+    expect(
+      liveness.some((answer) => answer.body.includes('"waiting":"MongoDB does not answer; the batch from offset')),
+    ).toBe(true);
     note =
       `frozen ${((Date.now() - frozenAt) / 1000).toFixed(1)} s during ${stage}, liveness 200 ×${liveness.length}, ` +
       `readiness ${readinessFrozen} while frozen, ready ${(readyMs / 1000).toFixed(1)} s after the database answered, ` +

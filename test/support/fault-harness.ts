@@ -142,14 +142,13 @@ export class FaultRun {
     }
   }
 
-  /** The processor's liveness status code (0 when it does not answer at all). */
-  async liveness(slot = 0): Promise<number> {
+  /** The processor's liveness answer (status 0 when it does not answer at all). */
+  async liveness(slot = 0): Promise<{ status: number; body: string }> {
     try {
       const res = await fetch(`${this.processor(slot).baseUrl}/health/live`, { signal: AbortSignal.timeout(15_000) });
-      await res.arrayBuffer();
-      return res.status;
-    } catch {
-      return 0;
+      return { status: res.status, body: await res.text() };
+    } catch (error) {
+      return { status: 0, body: String(error) };
     }
   }
 
