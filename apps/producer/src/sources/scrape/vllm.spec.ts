@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { validateTokenUsageInterval } from '@tokenmeter/contracts';
+import { type TokenUsageIntervalInput, validateTokenUsageInterval } from '@tokenmeter/contracts';
 
 import { scrapedEventId } from './event-id';
 import { parsePrometheusText } from './prometheus-text';
@@ -11,6 +11,9 @@ const SOURCE = 'http://10.0.4.17:8000/metrics';
 const NODE = 'gpu-node-02';
 const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
 const QWEN = 'Qwen/Qwen2.5-7B-Instruct';
+const LLAMA_70B = 'meta-llama/Llama-3.1-70B-Instruct';
+/** A --served-model-name with a quote and a backslash, escaped in the exposition. */
+const ESCAPED = 'acme/"support" \\ bot';
 const T0 = Date.UTC(2026, 0, 15, 9, 30, 0);
 const T1 = T0 + 15_000;
 const T2 = T0 + 30_000;
@@ -26,6 +29,14 @@ const E2E_BOUNDS_MS = [
 ];
 
 const fixture = (name: string): string => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
+
+/** vLLM in multiprocess mode (PROMETHEUS_MULTIPROC_DIR) exports no `_created` series. */
+function withoutCreated(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^(?:# (?:HELP|TYPE) )?vllm:[a-z0-9_]+_created\b/.test(line))
+    .join('\n');
+}
 
 /** Non-cumulative counts with `bounds + 1` entries, zero except where given. */
 function counts(boundCount: number, nonZero: Record<number, number>): number[] {
@@ -88,6 +99,7 @@ describe('VllmIntervalTracker', () => {
           model: LLAMA,
           node: NODE,
           requests: 10,
+          errors: 0,
           inputTokens: 4200,
           outputTokens: 2310,
           ttftMs: { boundsMs: TTFT_BOUNDS_MS, counts: counts(22, { 4: 4, 5: 5, 7: 1 }), sumMs: 512 },
@@ -109,6 +121,7 @@ describe('VllmIntervalTracker', () => {
           model: LLAMA,
           node: NODE,
           requests: 3,
+          errors: 0,
           inputTokens: 1536,
           outputTokens: 777,
           ttftMs: { boundsMs: TTFT_BOUNDS_MS, counts: counts(22, { 8: 2, 9: 1 }), sumMs: 750 },
@@ -122,6 +135,7 @@ describe('VllmIntervalTracker', () => {
           model: QWEN,
           node: NODE,
           requests: 2,
+          errors: 0,
           inputTokens: 2560,
           outputTokens: 1024,
           ttftMs: { boundsMs: TTFT_BOUNDS_MS, counts: counts(22, { 5: 1, 6: 1 }), sumMs: 125 },
@@ -130,6 +144,126 @@ describe('VllmIntervalTracker', () => {
       ],
       resets: 1,
       problems: [],
+    });
+  });
+
+  describe('a fleet scrape (two engines, several models, every finish reason)', () => {
+    const T_RESTARTED = T1 + 600_000;
+    // Every request of these fixtures lands in the 250 ms TTFT bucket and the 5 s e2e bucket,
+    // with 0.2 s and 3 s each.
+    const latency = (requests: number): Pick<TokenUsageIntervalInput, 'ttftMs' | 'durationMs'> => ({
+      ttftMs: { boundsMs: TTFT_BOUNDS_MS, counts: counts(22, { 8: requests }), sumMs: requests * 200 },
+      durationMs: { boundsMs: E2E_BOUNDS_MS, counts: counts(21, { 7: requests }), sumMs: requests * 3000 },
+    });
+
+    it('sums both engines per model, keeps escaped model names and counts abort and error as errors', () => {
+      const subject = tracker();
+      expect(observe(subject, fixture('vllm-fleet-1.prom'), T0)).toEqual({ intervals: [], resets: 0, problems: [] });
+      expect(observe(subject, fixture('vllm-fleet-2.prom'), T1)).toEqual({
+        intervals: [
+          {
+            eventId: scrapedEventId(SOURCE, [NODE, LLAMA_70B], T0),
+            time: '2026-01-15T09:30:00.000Z',
+            intervalMs: 15_000,
+            source: 'vllm',
+            model: LLAMA_70B,
+            node: NODE,
+            // engine 0: stop +12, length +1, abort +2, error +1; engine 1: stop +10, repetition +1
+            requests: 27,
+            errors: 3,
+            inputTokens: 10_500,
+            outputTokens: 3500,
+            ...latency(27),
+          },
+          // Qwen did not move: no interval.
+          {
+            eventId: scrapedEventId(SOURCE, [NODE, ESCAPED], T0),
+            time: '2026-01-15T09:30:00.000Z',
+            intervalMs: 15_000,
+            source: 'vllm',
+            model: ESCAPED,
+            node: NODE,
+            requests: 3,
+            errors: 1,
+            inputTokens: 600,
+            outputTokens: 150,
+            ...latency(3),
+          },
+        ],
+        resets: 0,
+        problems: [],
+      });
+    });
+
+    it('finds a restart by its new _created although every counter regrew past the last good scrape', () => {
+      const subject = tracker();
+      observe(subject, fixture('vllm-fleet-1.prom'), T0);
+      observe(subject, fixture('vllm-fleet-2.prom'), T1);
+      // The scrapes in between failed: the baseline stays at T1.
+      expect(observe(subject, fixture('vllm-fleet-3-restarted.prom'), T_RESTARTED)).toEqual({
+        intervals: [
+          {
+            eventId: scrapedEventId(SOURCE, [NODE, LLAMA_70B], T1),
+            time: '2026-01-15T09:30:15.000Z',
+            intervalMs: 600_000,
+            source: 'vllm',
+            model: LLAMA_70B,
+            node: NODE,
+            // Everything the new process counted: engine 0 350 requests (10 errors), engine 1 317 (5).
+            requests: 667,
+            errors: 15,
+            inputTokens: 246_000,
+            outputTokens: 83_500,
+            ...latency(667),
+          },
+          {
+            eventId: scrapedEventId(SOURCE, [NODE, ESCAPED], T1),
+            time: '2026-01-15T09:30:15.000Z',
+            intervalMs: 600_000,
+            source: 'vllm',
+            model: ESCAPED,
+            node: NODE,
+            requests: 3,
+            errors: 1,
+            inputTokens: 500,
+            outputTokens: 150,
+            ...latency(3),
+          },
+        ],
+        resets: 1,
+        problems: [],
+      });
+    });
+
+    it('without _created (multiprocess mode) takes the same restart for growth, as documented', () => {
+      const subject = tracker();
+      observe(subject, withoutCreated(fixture('vllm-fleet-2.prom')), T1);
+      const observation = observe(subject, withoutCreated(fixture('vllm-fleet-3-restarted.prom')), T_RESTARTED);
+      expect(observation.resets).toBe(0);
+      expect(observation.intervals[0]).toEqual({
+        eventId: scrapedEventId(SOURCE, [NODE, LLAMA_70B], T1),
+        time: '2026-01-15T09:30:15.000Z',
+        intervalMs: 600_000,
+        source: 'vllm',
+        model: LLAMA_70B,
+        node: NODE,
+        // The difference to the old process's last values: 656 requests before the restart are lost.
+        requests: 11,
+        errors: 2,
+        inputTokens: 5500,
+        outputTokens: 2000,
+        ...latency(11),
+      });
+    });
+
+    it('emits nothing for the same scrape seen again (no restart, no growth)', () => {
+      const subject = tracker();
+      observe(subject, fixture('vllm-fleet-2.prom'), T1);
+      expect(observe(subject, fixture('vllm-fleet-2.prom'), T1 + 15_000)).toEqual({
+        intervals: [],
+        resets: 0,
+        problems: [],
+      });
     });
   });
 

@@ -5,17 +5,26 @@
  * Read per `model_name`, summed over every other label (`engine`, `finished_reason`, ...):
  * vllm:prompt_tokens_total, vllm:generation_tokens_total, vllm:request_success_total and the
  * histograms vllm:time_to_first_token_seconds and vllm:e2e_request_latency_seconds (`_bucket`,
- * `_sum`, `_count`, seconds). Every other series, `_created` included, is ignored.
+ * `_sum`, `_count`, seconds), and the `_created` series of those five families.
+ *
+ * `requests` counts every finished request whatever its `finished_reason`; `errors` counts those
+ * whose reason is `abort` or `error` (vLLM v1's FINISH_REASON_STRINGS in vllm/v1/engine/__init__.py:
+ * stop, length, abort, error, repetition), as tokens.v1 counts an error request in both.
  *
  * Rules, per model:
  * - The first observation is a baseline only. After that each observation emits one interval
  *   [baseline time, now) when something moved, and the observation becomes the new baseline.
  * - A counter series that does not exist counts as 0 (client libraries create labelled series
  *   lazily).
- * - Reset, counted in `resets`: a counter, histogram count, sum or bucket lower than at the
- *   baseline, a histogram whose bucket bounds changed (only a restart changes them), or a model
- *   coming back after a scrape without it. The current values are then the whole delta, as in
- *   PromQL's increase().
+ * - Reset, counted in `resets`: a `_created` timestamp that differs from the baseline's for the
+ *   same series (prometheus_client sets it when the process creates the series, so it changes on
+ *   every restart even when the new process has already counted past the baseline - the case a
+ *   scrape target unreachable across the restart produces), a counter, histogram count, sum or
+ *   bucket lower than at the baseline, a histogram whose bucket bounds changed (only a restart
+ *   changes them), or a model coming back after a scrape without it. The current values are then
+ *   the whole delta, as in PromQL's increase(). Without `_created` (vLLM in multiprocess mode,
+ *   PROMETHEUS_MULTIPROC_DIR) only the other signs are seen: a restart whose counters already
+ *   regrew past the baseline is taken as growth and the usage before the restart is lost.
  * - NaN, infinite or negative values: the model is skipped this round with a problem and keeps its
  *   baseline, so the next good scrape covers the gap.
  * - A histogram that cannot be read (no +Inf bucket, not cumulative) or cannot be expressed in the
@@ -69,16 +78,29 @@ interface ModelReading {
   promptTokens: number;
   generationTokens: number;
   requestSuccess: number;
+  /** Of `requestSuccess`, the requests whose finished_reason is in ERROR_FINISH_REASONS. */
+  requestErrors: number;
   timeToFirstToken?: HistogramReading;
   e2eLatency?: HistogramReading;
+  /** `_created` (epoch seconds) by series, `name{labels}`; empty in multiprocess mode. */
+  created: ReadonlyMap<string, number>;
 }
 
 type HistogramKey = 'timeToFirstToken' | 'e2eLatency';
 const HISTOGRAM_KEYS: readonly HistogramKey[] = ['timeToFirstToken', 'e2eLatency'];
-type CounterKey = 'promptTokens' | 'generationTokens' | 'requestSuccess';
-const COUNTER_KEYS: readonly CounterKey[] = ['promptTokens', 'generationTokens', 'requestSuccess'];
+type CounterKey = 'promptTokens' | 'generationTokens' | 'requestSuccess' | 'requestErrors';
+const COUNTER_KEYS: readonly CounterKey[] = ['promptTokens', 'generationTokens', 'requestSuccess', 'requestErrors'];
 
-const ZERO_READING: ModelReading = { promptTokens: 0, generationTokens: 0, requestSuccess: 0 };
+/** Finish reasons that are not a served request: a cancelled (client gone, engine aborted) or failed one. */
+export const ERROR_FINISH_REASONS: ReadonlySet<string> = new Set(['abort', 'error']);
+
+const ZERO_READING: ModelReading = {
+  promptTokens: 0,
+  generationTokens: 0,
+  requestSuccess: 0,
+  requestErrors: 0,
+  created: new Map(),
+};
 
 interface Baseline {
   timeMs: number;
@@ -97,12 +119,33 @@ interface HistogramAccumulator {
 interface ModelAccumulator {
   counters: Record<CounterKey, number>;
   histograms: Partial<Record<HistogramKey, HistogramAccumulator>>;
+  created: Map<string, number>;
   invalid?: string;
 }
 
-const COUNTER_BY_NAME: ReadonlyMap<string, CounterKey> = new Map(
-  COUNTER_KEYS.map((key) => [VLLM_METRICS[key], key] as const),
+type ScrapedCounterKey = Exclude<CounterKey, 'requestErrors'>;
+/** The series each counter is read from, for messages. */
+const COUNTER_METRIC: Readonly<Record<CounterKey, string>> = {
+  promptTokens: VLLM_METRICS.promptTokens,
+  generationTokens: VLLM_METRICS.generationTokens,
+  requestSuccess: VLLM_METRICS.requestSuccess,
+  requestErrors: `${VLLM_METRICS.requestSuccess}{finished_reason=~"abort|error"}`,
+};
+const COUNTER_BY_NAME: ReadonlyMap<string, ScrapedCounterKey> = new Map(
+  (['promptTokens', 'generationTokens', 'requestSuccess'] as const).map((key) => [VLLM_METRICS[key], key] as const),
 );
+/** prometheus_client names a counter's `_created` without `_total`, a histogram's after the family. */
+const CREATED_NAMES: ReadonlySet<string> = new Set(
+  Object.values(VLLM_METRICS).map((name) => `${name.replace(/_total$/, '')}_created`),
+);
+
+/** `name{a="1",b="2"}` with the labels sorted: one key per series. */
+function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
+  const pairs = Object.keys(labels)
+    .sort()
+    .map((label) => `${label}=${JSON.stringify(labels[label])}`);
+  return `${name}{${pairs.join(',')}}`;
+}
 const HISTOGRAM_BY_NAME: ReadonlyMap<string, [HistogramKey, 'bucket' | 'sum' | 'count']> = new Map(
   HISTOGRAM_KEYS.flatMap((key) =>
     (['bucket', 'sum', 'count'] as const).map((part) => [`${VLLM_METRICS[key]}_${part}`, [key, part]] as const),
@@ -114,12 +157,22 @@ function accumulate(exposition: Exposition): Map<string, ModelAccumulator> {
   for (const { name, labels, value } of exposition.samples) {
     const counter = COUNTER_BY_NAME.get(name);
     const histogramPart = counter === undefined ? HISTOGRAM_BY_NAME.get(name) : undefined;
+    const created = CREATED_NAMES.has(name);
     const model = labels['model_name'];
-    if ((counter === undefined && histogramPart === undefined) || model === undefined) continue;
+    if ((counter === undefined && histogramPart === undefined && !created) || model === undefined) continue;
     let entry = models.get(model);
     if (entry === undefined) {
-      entry = { counters: { promptTokens: 0, generationTokens: 0, requestSuccess: 0 }, histograms: {} };
+      entry = {
+        counters: { promptTokens: 0, generationTokens: 0, requestSuccess: 0, requestErrors: 0 },
+        histograms: {},
+        created: new Map(),
+      };
       models.set(model, entry);
+    }
+    if (created) {
+      // Only ever compared for equality: an unreadable one is simply not a restart signal.
+      if (Number.isFinite(value)) entry.created.set(seriesKey(name, labels), value);
+      continue;
     }
     if (!Number.isFinite(value) || value < 0) {
       entry.invalid ??= `${name} is ${value}`;
@@ -127,6 +180,9 @@ function accumulate(exposition: Exposition): Map<string, ModelAccumulator> {
     }
     if (counter !== undefined) {
       entry.counters[counter] += value;
+      if (counter === 'requestSuccess' && ERROR_FINISH_REASONS.has(labels['finished_reason'] ?? '')) {
+        entry.counters.requestErrors += value;
+      }
       continue;
     }
     if (histogramPart === undefined) continue;
@@ -168,8 +224,12 @@ function sameLayout(a: HistogramReading, b: HistogramReading): boolean {
 /** Why the model's counters must have restarted since `before`, or `undefined`. */
 function restartCause(before: Baseline, now: ModelReading): string | undefined {
   if (before.absent) return 'reappeared';
+  for (const [series, created] of now.created) {
+    const previous = before.reading.created.get(series);
+    if (previous !== undefined && previous !== created) return `${series} was created again`;
+  }
   for (const key of COUNTER_KEYS) {
-    if (now[key] < before.reading[key]) return `${VLLM_METRICS[key]} went down`;
+    if (now[key] < before.reading[key]) return `${COUNTER_METRIC[key]} went down`;
   }
   for (const key of HISTOGRAM_KEYS) {
     const previous = before.reading[key];
@@ -235,7 +295,7 @@ export class VllmIntervalTracker {
         problem(`${accumulator.invalid}; skipped this round, baseline kept`);
         continue;
       }
-      const reading: ModelReading = { ...accumulator.counters };
+      const reading: ModelReading = { ...accumulator.counters, created: accumulator.created };
       for (const key of HISTOGRAM_KEYS) {
         const histogramAccumulator = accumulator.histograms[key];
         if (histogramAccumulator === undefined) continue;
@@ -278,6 +338,7 @@ export class VllmIntervalTracker {
       return undefined;
     }
     const requests = Math.round(reading.requestSuccess - from.requestSuccess);
+    const errors = Math.round(reading.requestErrors - from.requestErrors);
     const inputTokens = Math.round(reading.promptTokens - from.promptTokens);
     const outputTokens = Math.round(reading.generationTokens - from.generationTokens);
     const histograms: Partial<Record<HistogramKey, LatencyHistogram>> = {};
@@ -310,6 +371,7 @@ export class VllmIntervalTracker {
       ...(tenant !== undefined ? { tenant } : {}),
       node,
       requests,
+      errors,
       inputTokens,
       outputTokens,
       ...(histograms.timeToFirstToken ? { ttftMs: histograms.timeToFirstToken } : {}),
