@@ -80,6 +80,22 @@ describe('DcgmSource', () => {
     const collected = await source.collect(NOW);
     expect(Object.keys(collected.dropped)).toEqual(expect.arrayContaining(['sentinel', 'nan', 'missing']));
   });
+
+  it('counts and reports a scrape with no GPU series at all (here a vLLM endpoint given as a DCGM target)', async () => {
+    const source = new DcgmSource(
+      { url: 'http://10.0.0.5:8000/metrics', node: 'fallback' },
+      15_000,
+      'auto',
+      1_000,
+      new FixtureClient('vllm-1.prom'),
+    );
+    const collected = await source.collect(NOW);
+    expect(collected.batches).toEqual([{ kind: 'gpu', events: [] }]);
+    expect(collected.dropped).toEqual({ unusable_scrape: 1 });
+    expect(collected.problems).toEqual([
+      expect.stringMatching(/^no GPU series in \d+ samples: neither DCGM_FI_DEV_GPU_UTIL/),
+    ]);
+  });
 });
 
 describe('NvidiaSmiSource', () => {

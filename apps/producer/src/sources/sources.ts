@@ -122,10 +122,14 @@ export class DcgmSource implements Source {
       units: this.units,
       fallbackNode: this.target.node,
     });
-    return collected([{ kind: 'gpu', events: result.samples }], {
-      dropped: countDrops(result.dropped),
-      problems: parseProblems(exposition.errors),
-    });
+    const dropped = countDrops(result.dropped);
+    const problems = parseProblems(exposition.errors);
+    if (result.unusable !== undefined) {
+      // A whole scrape that maps to nothing is counted and logged, never silently empty.
+      dropped['unusable_scrape'] = (dropped['unusable_scrape'] ?? 0) + 1;
+      problems.push(result.unusable);
+    }
+    return collected([{ kind: 'gpu', events: result.samples }], { dropped, problems });
   }
 }
 

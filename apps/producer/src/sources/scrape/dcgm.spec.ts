@@ -155,13 +155,233 @@ describe('gpuSamplesFromDcgm', () => {
     ]);
   });
 
-  it('keeps the first series of a metric when one GPU has several (MIG instances)', () => {
-    const text = fixture('dcgm-legacy.prom').replace(
-      /^(DCGM_FI_DEV_GPU_UTIL\{gpu="0".*\}) 87$/m,
-      '$1 87\nDCGM_FI_DEV_GPU_UTIL{gpu="0",GPU_I_ID="3",Hostname="gpu-node-01"} 5',
-    );
-    expect(text).toContain('GPU_I_ID="3"');
-    expect(mapText(text).samples[0]?.utilizationPct).toBe(87);
+  describe('dcgm-exporter 4.4 on Kubernetes (dcgm-k8s-reserved.prom)', () => {
+    it('adds the reserved frame buffer to the total, reads pod-labelled and time-sliced GPUs once', () => {
+      const node = 'gpu-node-07';
+      const uuid = ['GPU-9c2e61a4-7b3f-4d18-a5e0-3f1b8c6d2e70', 'GPU-1d7a03b5-c84e-4f2a-9b61-7e05d3c9a8f4'];
+      const l40s = 'GPU-e4b8f2c1-0a6d-4c39-8f57-2d1e9b3a6c05';
+      expect(mapText(fixture('dcgm-k8s-reserved.prom'))).toEqual({
+        samples: [
+          {
+            eventId: scrapedEventId(SOURCE, [node, 0, uuid[0] ?? ''], TIME_MS),
+            time: '2026-01-15T09:30:00.000Z',
+            node,
+            gpuIndex: 0,
+            gpuUuid: uuid[0],
+            gpuModel: H100,
+            utilizationPct: 96,
+            memoryUsedMiB: 77_953,
+            // used 77,953 + free 3,127 + reserved 479: nvidia-smi's memory.total for an H100 80GB.
+            memoryTotalMiB: 81_559,
+            powerW: 604.117,
+            temperatureC: 61,
+            energyJ: 912_345_678.901,
+            smClockMHz: 1980,
+          },
+          {
+            eventId: scrapedEventId(SOURCE, [node, 1, uuid[1] ?? ''], TIME_MS),
+            time: '2026-01-15T09:30:00.000Z',
+            node,
+            gpuIndex: 1,
+            gpuUuid: uuid[1],
+            gpuModel: H100,
+            utilizationPct: 23,
+            memoryUsedMiB: 19_872,
+            memoryTotalMiB: 81_559,
+            powerW: 231.502,
+            temperatureC: 44,
+            energyJ: 655_443_322.11,
+            smClockMHz: 1755,
+          },
+          {
+            eventId: scrapedEventId(SOURCE, [node, 2, l40s], TIME_MS),
+            time: '2026-01-15T09:30:00.000Z',
+            node,
+            gpuIndex: 2,
+            gpuUuid: l40s,
+            gpuModel: 'NVIDIA L40S',
+            utilizationPct: 0,
+            memoryUsedMiB: 1,
+            // used 1 + free 45,458 + reserved 609: nvidia-smi's memory.total for an L40S.
+            memoryTotalMiB: 46_068,
+            powerW: 36.87,
+            temperatureC: 33,
+            // No energy counter for this GPU: the field is left out, nothing is dropped.
+            smClockMHz: 210,
+          },
+        ],
+        dropped: [],
+      });
+    });
+
+    it('without the reserved series, the total is used + free as before', () => {
+      const text = fixture('dcgm-k8s-reserved.prom')
+        .split('\n')
+        .filter((line) => !line.includes('DCGM_FI_DEV_FB_RESERVED'))
+        .join('\n');
+      expect(mapText(text).samples.map((sample) => sample.memoryTotalMiB)).toEqual([81_080, 81_080, 45_459]);
+    });
+
+    it('reads the reserved frame buffer in the unit of the other frame-buffer metrics', () => {
+      const text = [
+        '# HELP DCGM_FI_DEV_FB_USED Framebuffer memory used (in bytes).',
+        'DCGM_FI_DEV_GPU_UTIL{gpu="0",Hostname="h"} 50',
+        `DCGM_FI_DEV_FB_USED{gpu="0",Hostname="h"} ${1024 * 1024 * 1000}`,
+        `DCGM_FI_DEV_FB_FREE{gpu="0",Hostname="h"} ${1024 * 1024 * 3000}`,
+        `DCGM_FI_DEV_FB_RESERVED{gpu="0",Hostname="h"} ${1024 * 1024 * 512}`,
+        'DCGM_FI_DEV_POWER_USAGE{gpu="0",Hostname="h"} 100',
+        'DCGM_FI_DEV_GPU_TEMP{gpu="0",Hostname="h"} 40',
+      ].join('\n');
+      expect(mapText(text).samples[0]).toMatchObject({ memoryUsedMiB: 1000, memoryTotalMiB: 4512 });
+    });
+  });
+
+  describe('MIG (dcgm-mig.prom)', () => {
+    const node = 'gpu-node-09';
+    const a30 = 'GPU-5b0e9d27-3c61-4a8f-b2d4-81f6e0c7a913';
+    const a100 = 'GPU-a3f71c08-6e2b-49d5-8c17-0b94d2e5f6a8';
+
+    it('gives one sample per physical GPU: memory summed over instances, utilisation from graphics activity', () => {
+      expect(mapText(fixture('dcgm-mig.prom'))).toEqual({
+        samples: [
+          {
+            eventId: scrapedEventId(SOURCE, [node, 0, a30], TIME_MS),
+            time: '2026-01-15T09:30:00.000Z',
+            node,
+            gpuIndex: 0,
+            gpuUuid: a30,
+            gpuModel: 'NVIDIA A30',
+            // Four equal 1g slices busy 62 %, 5 %, 91 % and 0 %; not the 0 GPU_UTIL of the instances.
+            utilizationPct: 39.5,
+            memoryUsedMiB: 9655,
+            // 4 x 6,015 MiB, not the first instance's 6,015.
+            memoryTotalMiB: 24_060,
+            powerW: 118.25,
+            temperatureC: 52,
+            energyJ: 98_765_432.101,
+            smClockMHz: 1440,
+          },
+          {
+            eventId: scrapedEventId(SOURCE, [node, 1, a100], TIME_MS),
+            time: '2026-01-15T09:30:00.000Z',
+            node,
+            gpuIndex: 1,
+            gpuUuid: a100,
+            gpuModel: 'NVIDIA A100 80GB PCIe',
+            // (0.8 x 3 + 0.5 x 2 + 0.1 x 1) / 6 slices.
+            utilizationPct: 58.333333,
+            memoryUsedMiB: 31_000,
+            memoryTotalMiB: 70_008,
+            powerW: 201.5,
+            temperatureC: 48,
+            energyJ: 510_000_000,
+            smClockMHz: 1410,
+          },
+        ],
+        dropped: [],
+      });
+    });
+
+    it('drops a MIG GPU as unsupported when nothing measures its utilisation', () => {
+      const text = fixture('dcgm-mig.prom')
+        .split('\n')
+        .filter((line) => !line.includes('DCGM_FI_PROF_GR_ENGINE_ACTIVE'))
+        .join('\n');
+      expect(mapText(text)).toEqual({
+        samples: [],
+        dropped: [
+          { node, gpu: '0', metric: 'DCGM_FI_DEV_GPU_UTIL', reason: 'unsupported' },
+          { node, gpu: '1', metric: 'DCGM_FI_DEV_GPU_UTIL', reason: 'unsupported' },
+        ],
+      });
+    });
+
+    it('prefers a whole-GPU series (no GPU_I_ID) for utilisation and memory', () => {
+      const labels = `gpu="0",UUID="${a30}",modelName="NVIDIA A30",Hostname="${node}"`;
+      const text = [
+        fixture('dcgm-mig.prom'),
+        `DCGM_FI_DEV_GPU_UTIL{${labels}} 45`,
+        `DCGM_FI_DEV_FB_USED{${labels}} 9700`,
+        `DCGM_FI_DEV_FB_FREE{${labels}} 14360`,
+        `DCGM_FI_DEV_FB_RESERVED{${labels}} 516`,
+      ].join('\n');
+      expect(mapText(text).samples[0]).toMatchObject({
+        utilizationPct: 45,
+        memoryUsedMiB: 9700,
+        memoryTotalMiB: 24_576,
+        powerW: 118.25,
+      });
+    });
+
+    it('drops the memory of a MIG GPU when one instance has a blank frame buffer', () => {
+      const text = fixture('dcgm-mig.prom').replace(
+        /^(DCGM_FI_DEV_FB_USED\{gpu="0".*GPU_I_ID="5".*\}) 5120$/m,
+        '$1 9223372036854775794',
+      );
+      expect(text).toContain('9223372036854775794');
+      const { samples, dropped } = mapText(text);
+      expect(samples.map((sample) => sample.gpuIndex)).toEqual([1]);
+      expect(dropped).toEqual([{ node, gpu: '0', metric: 'DCGM_FI_DEV_FB_USED', reason: 'sentinel' }]);
+    });
+  });
+
+  it('maps the 1.x names of --use-old-namespace (dcgm-old-namespace.prom), uuid label included', () => {
+    const node = 'gpu-node-11';
+    const v100 = 'Tesla V100-SXM2-32GB';
+    const uuid0 = 'GPU-0f3d5a6b-7c8e-4d91-a2b3-c4d5e6f70819';
+    const uuid1 = 'GPU-8e7d6c5b-4a39-4281-b7f6-e5d4c3b2a190';
+    expect(mapText(fixture('dcgm-old-namespace.prom'))).toEqual({
+      samples: [
+        {
+          eventId: scrapedEventId(SOURCE, [node, 0, uuid0], TIME_MS),
+          time: '2026-01-15T09:30:00.000Z',
+          node,
+          gpuIndex: 0,
+          gpuUuid: uuid0,
+          gpuModel: v100,
+          utilizationPct: 99,
+          memoryUsedMiB: 30_492,
+          memoryTotalMiB: 32_510,
+          powerW: 287.906,
+          temperatureC: 67,
+          energyJ: 43_210_987.654,
+          smClockMHz: 1530,
+        },
+        {
+          eventId: scrapedEventId(SOURCE, [node, 1, uuid1], TIME_MS),
+          time: '2026-01-15T09:30:00.000Z',
+          node,
+          gpuIndex: 1,
+          gpuUuid: uuid1,
+          gpuModel: v100,
+          utilizationPct: 0,
+          memoryUsedMiB: 0,
+          memoryTotalMiB: 32_510,
+          powerW: 41.118,
+          temperatureC: 35,
+          energyJ: 12_345_678.901,
+          smClockMHz: 135,
+        },
+      ],
+      dropped: [],
+    });
+  });
+
+  it('names the old-namespace metric in drop records', () => {
+    const text = fixture('dcgm-old-namespace.prom').replace(/^(dcgm_power_usage\{gpu="1".*\}) 41.118000$/m, '$1 NaN');
+    expect(mapText(text).dropped).toEqual([
+      { node: 'gpu-node-11', gpu: '1', metric: 'dcgm_power_usage', reason: 'nan' },
+    ]);
+  });
+
+  it('says a scrape without any GPU series is unusable instead of returning nothing silently', () => {
+    const text = ['# HELP node_load1 1m load average.', '# TYPE node_load1 gauge', 'node_load1 0.52'].join('\n');
+    expect(mapText(text)).toEqual({
+      samples: [],
+      dropped: [],
+      unusable:
+        'no GPU series in 1 samples: neither DCGM_FI_DEV_GPU_UTIL, DCGM_FI_DEV_FB_USED, ... nor the 1.x names (dcgm_gpu_utilization, ...)',
+    });
   });
 
   describe('units', () => {

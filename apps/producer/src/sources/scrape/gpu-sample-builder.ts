@@ -5,7 +5,11 @@
  */
 import { GpuSampleSchema, MAX_GPU_INDEX, MAX_STRING_LENGTH, type GpuSample } from '@tokenmeter/contracts';
 
-export type GpuDropReason = 'sentinel' | 'nan' | 'missing' | 'out_of_range' | 'no_node';
+/**
+ * `unsupported`: the source cannot measure the reading for this GPU at all (utilisation of a MIG
+ * GPU without a whole-GPU or per-instance activity reading), as opposed to `missing` this time.
+ */
+export type GpuDropReason = 'sentinel' | 'nan' | 'missing' | 'out_of_range' | 'no_node' | 'unsupported';
 
 export interface DroppedGpuReading {
   /** The GPU as the source names it: the DCGM `gpu` label or the nvidia-smi index column. */
@@ -22,11 +26,15 @@ export interface GpuSamplesResult {
   dropped: DroppedGpuReading[];
 }
 
-/** `memoryFreeMiB` is not a gpu.v1 field: when given instead of a total, total = used + free. */
+/**
+ * `memoryFreeMiB` and `memoryReservedMiB` are not gpu.v1 fields: when given instead of a total,
+ * total = used + free + reserved (reserved optional).
+ */
 export type GpuReadingField =
   | 'utilizationPct'
   | 'memoryUsedMiB'
   | 'memoryFreeMiB'
+  | 'memoryReservedMiB'
   | 'memoryTotalMiB'
   | 'powerW'
   | 'temperatureC'
@@ -63,6 +71,7 @@ const BOUNDS: Readonly<Record<GpuReadingField, Bounds>> = {
   utilizationPct: boundsOf(fields.utilizationPct),
   memoryUsedMiB: boundsOf(fields.memoryUsedMiB),
   memoryFreeMiB: boundsOf(fields.memoryTotalMiB),
+  memoryReservedMiB: boundsOf(fields.memoryTotalMiB),
   memoryTotalMiB: boundsOf(fields.memoryTotalMiB),
   powerW: boundsOf(fields.powerW),
   temperatureC: boundsOf(fields.temperatureC),
@@ -71,6 +80,8 @@ const BOUNDS: Readonly<Record<GpuReadingField, Bounds>> = {
 };
 
 const REQUIRED: readonly GpuReadingField[] = ['utilizationPct', 'memoryUsedMiB', 'powerW', 'temperatureC'];
+/** Left out of the sample when unusable; the sample is still sent. */
+const OPTIONAL: ReadonlySet<GpuReadingField> = new Set(['energyJ', 'smClockMHz', 'memoryReservedMiB']);
 
 function judge(field: GpuReadingField, value: GpuReading['value']): number | GpuDropReason {
   if (value === undefined) return 'missing';
@@ -125,7 +136,7 @@ export function buildGpuSample(
       values[field] = outcome;
       continue;
     }
-    const optional = field === 'energyJ' || field === 'smClockMHz';
+    const optional = OPTIONAL.has(field);
     if (!optional) complete = false;
     if (!(optional && outcome === 'missing')) drop(reading.metric, outcome);
   }
@@ -151,7 +162,8 @@ export function buildGpuSample(
   ) {
     return undefined;
   }
-  const memoryTotalMiB = values.memoryTotalMiB ?? roundMicro(memoryUsedMiB + (values.memoryFreeMiB ?? 0));
+  const memoryTotalMiB =
+    values.memoryTotalMiB ?? roundMicro(memoryUsedMiB + (values.memoryFreeMiB ?? 0) + (values.memoryReservedMiB ?? 0));
   if (memoryTotalMiB > BOUNDS.memoryTotalMiB.max) {
     drop(memory.metric, 'out_of_range');
     return undefined;

@@ -20,7 +20,7 @@ function map(csv: string, node = NODE): ReturnType<typeof gpuSamplesFromNvidiaSm
 describe('gpuSamplesFromNvidiaSmi', () => {
   it('asks nvidia-smi for documented query-gpu fields as unit-less CSV', () => {
     expect(NVIDIA_SMI_ARGS).toEqual([
-      '--query-gpu=index,uuid,name,utilization.gpu,memory.used,memory.total,power.draw,temperature.gpu,clocks.current.sm',
+      '--query-gpu=index,uuid,name,utilization.gpu,memory.used,memory.total,power.draw,temperature.gpu,clocks.current.sm,mig.mode.current',
       '--format=csv,noheader,nounits',
     ]);
   });
@@ -63,11 +63,44 @@ describe('gpuSamplesFromNvidiaSmi', () => {
     });
   });
 
+  it('keeps a MIG GPU whole and drops it as unsupported: nvidia-smi has no utilisation for it', () => {
+    const csv = readFileSync(join(__dirname, 'fixtures', 'nvidia-smi-mig.csv'), 'utf8');
+    const uuid1 = 'GPU-c6e2d9a1-48b7-4f03-9e5c-2a7d1b8f0e64';
+    expect(map(csv)).toEqual({
+      samples: [
+        {
+          eventId: scrapedEventId(NVIDIA_SMI_SOURCE, [NODE, 1, uuid1], TIME_MS),
+          time: '2026-01-15T09:30:00.000Z',
+          node: NODE,
+          gpuIndex: 1,
+          gpuUuid: uuid1,
+          gpuModel: 'NVIDIA H100 80GB HBM3',
+          utilizationPct: 37,
+          memoryUsedMiB: 20_480,
+          memoryTotalMiB: 81_559,
+          powerW: 402.1,
+          temperatureC: 55,
+          smClockMHz: 1980,
+        },
+      ],
+      dropped: [
+        { node: NODE, gpu: '0', metric: 'utilization.gpu', reason: 'unsupported' },
+        { node: NODE, gpu: '2', metric: 'utilization.gpu', reason: 'unsupported' },
+      ],
+    });
+  });
+
+  it('still calls a missing utilisation of a GPU without MIG missing', () => {
+    expect(map('0, GPU-1, A, [N/A], 10, 80000, 100, 40, 1000, Disabled').dropped).toEqual([
+      { node: NODE, gpu: '0', metric: 'utilization.gpu', reason: 'missing' },
+    ]);
+  });
+
   it('tolerates CRLF, a header line, units, blank cells and a product name with a comma', () => {
     const csv = [
-      'index, uuid, name, utilization.gpu [%], memory.used [MiB], memory.total [MiB], power.draw [W], temperature.gpu, clocks.current.sm [MHz]',
-      '0, GPU-1, NVIDIA RTX 6000 Ada, Generation, 12 %, 100 MiB, 49140 MiB, 61.5 W, 40, 210 MHz',
-      '1, GPU-2, NVIDIA A10, 5, 10, 23028, , 33, 1695',
+      'index, uuid, name, utilization.gpu [%], memory.used [MiB], memory.total [MiB], power.draw [W], temperature.gpu, clocks.current.sm [MHz], mig.mode.current',
+      '0, GPU-1, NVIDIA RTX 6000 Ada, Generation, 12 %, 100 MiB, 49140 MiB, 61.5 W, 40, 210 MHz, [N/A]',
+      '1, GPU-2, NVIDIA A10, 5, 10, 23028, , 33, 1695, [N/A]',
       '',
     ].join('\r\n');
     const { samples, dropped } = map(csv);
@@ -86,10 +119,10 @@ describe('gpuSamplesFromNvidiaSmi', () => {
 
   it('drops impossible readings and unreadable rows instead of throwing', () => {
     const csv = [
-      '0, GPU-1, A, 50, 90000, 80000, 100, 40, 1000',
-      '1, GPU-2, A, 150, 10, 80000, 100, 40, 1000',
+      '0, GPU-1, A, 50, 90000, 80000, 100, 40, 1000, Disabled',
+      '1, GPU-2, A, 150, 10, 80000, 100, 40, 1000, Disabled',
       '2, GPU-3, A, 50',
-      '2048, GPU-4, A, 50, 10, 80000, 100, 40, 1000',
+      '2048, GPU-4, A, 50, 10, 80000, 100, 40, 1000, Disabled',
     ].join('\n');
     expect(map(csv).dropped).toEqual([
       { node: NODE, gpu: '0', metric: 'memory.used', reason: 'out_of_range' },
@@ -100,7 +133,7 @@ describe('gpuSamplesFromNvidiaSmi', () => {
   });
 
   it('drops every row when the node name is unusable', () => {
-    expect(map('0, GPU-1, A, 50, 10, 80000, 100, 40, 1000', '')).toEqual({
+    expect(map('0, GPU-1, A, 50, 10, 80000, 100, 40, 1000, Disabled', '')).toEqual({
       samples: [],
       dropped: [{ gpu: '0', metric: 'node', reason: 'no_node' }],
     });

@@ -6,6 +6,15 @@
  * offers it as a query-gpu field, and an unknown field fails the whole command. `[N/A]`,
  * `[Not Supported]`, any other bracketed note and blank cells are missing readings, handled as in
  * dcgm.ts: a GPU missing a required reading gets no sample.
+ *
+ * MIG. `mig.mode.current` is `Enabled` on a GPU split into MIG instances (`Disabled`, or `[N/A]`
+ * on GPUs without MIG, otherwise). The row stays the whole GPU: memory.used and memory.total are
+ * the parent's (all instances), power, temperature and clock are device readings. utilization.gpu
+ * is `[N/A]` there (nvidia-smi's manual: not supported on MIG-enabled GPUs) and no query-gpu field
+ * replaces it, so such a GPU gets no sample and its utilisation is dropped as `unsupported`, not
+ * `missing`: gpu.v1 requires a utilisation and the rollups average it, so an invented 0 would
+ * read as an idle GPU. dcgm-exporter (DCGM_FI_PROF_GR_ENGINE_ACTIVE) does measure MIG GPUs.
+ * `mig.mode.current` exists since driver R450, the first with MIG.
  */
 import { scrapedEventId } from './event-id';
 import {
@@ -26,6 +35,7 @@ export const NVIDIA_SMI_QUERY_FIELDS = [
   'power.draw',
   'temperature.gpu',
   'clocks.current.sm',
+  'mig.mode.current',
 ] as const;
 
 export const NVIDIA_SMI_ARGS: readonly string[] = [
@@ -83,6 +93,9 @@ export function gpuSamplesFromNvidiaSmi(csv: string, options: NvidiaSmiOptions):
       metric: field,
       value: cellValue(after[NVIDIA_SMI_QUERY_FIELDS.indexOf(field) - NAME_POSITION - 1] ?? ''),
     });
+    const utilization = cell('utilization.gpu');
+    const migEnabled = after[NVIDIA_SMI_QUERY_FIELDS.indexOf('mig.mode.current') - NAME_POSITION - 1] === 'Enabled';
+    if (migEnabled && utilization.value === undefined) utilization.value = 'unsupported';
     const gpuUuid = contractText(cells[1]);
     const gpuModel = contractText(cells.slice(NAME_POSITION, nameEnd).join(', '));
     const series = gpuUuid === undefined ? [node, gpuIndex] : [node, gpuIndex, gpuUuid];
@@ -91,7 +104,7 @@ export function gpuSamplesFromNvidiaSmi(csv: string, options: NvidiaSmiOptions):
       scrapedEventId(NVIDIA_SMI_SOURCE, series, options.timeMs),
       options.timeMs,
       {
-        utilizationPct: cell('utilization.gpu'),
+        utilizationPct: utilization,
         memoryUsedMiB: cell('memory.used'),
         memoryTotalMiB: cell('memory.total'),
         powerW: cell('power.draw'),
