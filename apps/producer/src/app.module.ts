@@ -11,6 +11,7 @@ import {
 } from '@tokenmeter/telemetry';
 import { ProducerConfig } from './config';
 import { IngestModule } from './ingest/ingest.module';
+import { OtlpModule } from './otlp/otlp.module';
 import { SourcesModule } from './sources/sources.module';
 
 @Module({})
@@ -25,6 +26,7 @@ export class ProducerAppModule {
         PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: true } }),
         HealthModule,
         IngestModule,
+        OtlpModule,
         SourcesModule,
         ...(rateLimited ? [rateLimitModule(config.rateLimit)] : []),
       ],

@@ -121,6 +121,13 @@ export const producerEnv = {
     min: 1,
     max: 3_600,
   }),
+  OTLP_TENANT_ATTRIBUTE: env.string({
+    description:
+      'OTLP span, data point or resource attribute naming the tenant of GenAI usage received over OTLP; without it the tenant is "default"',
+    default: 'tokenmeter.tenant',
+    pattern: /^[A-Za-z0-9._-]{1,128}$/,
+    patternHint: '1-128 characters of A-Z a-z 0-9 . _ -',
+  }),
   RAW_RETENTION_DAYS: env.int({
     description: 'raw event retention; older events are rejected',
     default: 7,
@@ -210,6 +217,7 @@ export class ProducerConfig {
       maxEventsPerRequest: number;
       retryAfterS: number;
       maxEventAgeMs: number;
+      otlpTenantAttribute: string;
     },
     readonly publish: {
       timeoutMs: number;
@@ -235,6 +243,7 @@ export class ProducerConfig {
         maxEventsPerRequest: e.PRODUCER_MAX_EVENTS_PER_REQUEST,
         retryAfterS: e.PRODUCER_RETRY_AFTER_S,
         maxEventAgeMs: e.RAW_RETENTION_DAYS * 86_400_000,
+        otlpTenantAttribute: e.OTLP_TENANT_ATTRIBUTE,
       },
       {
         timeoutMs: e.PRODUCER_PUBLISH_TIMEOUT_MS,

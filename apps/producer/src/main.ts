@@ -5,6 +5,7 @@ import { createHttpApp, runService } from '@tokenmeter/telemetry';
 import { ProducerAppModule } from './app.module';
 import { ProducerConfig } from './config';
 import { NDJSON_TYPES, readNdjsonStream } from './ingest/ingest-body';
+import { installOtlpBodyParsing } from './otlp/otlp-http';
 
 async function bootstrap(): Promise<void> {
   const config = ProducerConfig.fromEnv(process.env);
@@ -31,6 +32,8 @@ async function bootstrap(): Promise<void> {
           readNdjsonStream(payload, limits),
         );
       }
+      // OTLP/HTTP (otlp/): protobuf bodies as bytes, gzip inflated within the same body limit.
+      installOtlpBodyParsing(fastify);
     },
   });
 }
