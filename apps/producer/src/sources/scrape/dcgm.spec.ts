@@ -313,6 +313,12 @@ describe('gpuSamplesFromDcgm', () => {
       });
     });
 
+    it('falls back to graphics activity when the whole-GPU utilisation is a blank', () => {
+      const labels = `gpu="0",UUID="${a30}",modelName="NVIDIA A30",Hostname="${node}"`;
+      const text = [fixture('dcgm-mig.prom'), `DCGM_FI_DEV_GPU_UTIL{${labels}} 2147483647`].join('\n');
+      expect(mapText(text).samples[0]).toMatchObject({ gpuIndex: 0, utilizationPct: 39.5, memoryTotalMiB: 24_060 });
+    });
+
     it('drops the memory of a MIG GPU when one instance has a blank frame buffer', () => {
       const text = fixture('dcgm-mig.prom').replace(
         /^(DCGM_FI_DEV_FB_USED\{gpu="0".*GPU_I_ID="5".*\}) 5120$/m,

@@ -25,9 +25,9 @@
  * instance series (taken from a whole-GPU series if there is one, else from the lowest instance).
  * DCGM_FI_DEV_GPU_UTIL is not measured per instance (it reads 0; dcgm-exporter issues #216, #430),
  * so it is ignored on instance series. Utilisation is the whole GPU's DCGM_FI_DEV_GPU_UTIL when a
- * series without `GPU_I_ID` has it, else DCGM_FI_PROF_GR_ENGINE_ACTIVE of the instances (the
- * measure NVIDIA names for MIG) weighted by their compute slices (the `<n>g` of the profile) -
- * the busy share of the partitioned compute. Without either the GPU gets no sample and the
+ * series without `GPU_I_ID` has a reading (not a blank), else DCGM_FI_PROF_GR_ENGINE_ACTIVE of the
+ * instances (the measure NVIDIA names for MIG) weighted by their compute slices (the `<n>g` of
+ * the profile) - the busy share of the partitioned compute. Without either the GPU gets no sample and the
  * utilisation is dropped as `unsupported`: gpu.v1 requires a utilisation and the rollups average
  * it, so an invented 0 would be read as an idle GPU.
  *
@@ -354,11 +354,13 @@ function gpuReadings(group: GpuSeries, units: DcgmUnitChoice): Partial<Record<Gp
     instances.length === 0 || group.device.has('memoryUsed')
       ? reading(group.device, metric, fromMemoryUnit(unit))
       : instanceSum(instances, metric, fromMemoryUnit(unit));
+  const deviceUtilization = reading(group.device, 'utilization', (value) =>
+    units.utilization === 'ratio' ? roundMicro(value * 100) : value,
+  );
+  // A MIG GPU's own GPU_UTIL may be absent or blank (DCGM does not support it under MIG).
   const utilization =
-    instances.length === 0 || group.device.has('utilization')
-      ? reading(group.device, 'utilization', (value) =>
-          units.utilization === 'ratio' ? roundMicro(value * 100) : value,
-        )
+    instances.length === 0 || typeof deviceUtilization.value === 'number'
+      ? deviceUtilization
       : migUtilization(instances);
   return {
     utilizationPct: utilization,

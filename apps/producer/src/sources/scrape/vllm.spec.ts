@@ -362,7 +362,7 @@ describe('VllmIntervalTracker', () => {
     expect(observation.intervals[0]).toMatchObject({ inputTokens: 20, ttftMs: { counts: [1, 1], sumMs: 400 } });
   });
 
-  it('sums over finished_reason and other labels, and ignores _created and unlabelled series', () => {
+  it('sums over finished_reason and other labels, ignores unlabelled series and an unchanged _created', () => {
     const subject = tracker();
     const text = (stop: number, length: number): string =>
       [
