@@ -139,6 +139,12 @@ const CREATED_NAMES: ReadonlySet<string> = new Set(
   Object.values(VLLM_METRICS).map((name) => `${name.replace(/_total$/, '')}_created`),
 );
 
+const HISTOGRAM_BY_NAME: ReadonlyMap<string, [HistogramKey, 'bucket' | 'sum' | 'count']> = new Map(
+  HISTOGRAM_KEYS.flatMap((key) =>
+    (['bucket', 'sum', 'count'] as const).map((part) => [`${VLLM_METRICS[key]}_${part}`, [key, part]] as const),
+  ),
+);
+
 /** `name{a="1",b="2"}` with the labels sorted: one key per series. */
 function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
   const pairs = Object.keys(labels)
@@ -146,11 +152,6 @@ function seriesKey(name: string, labels: Readonly<Record<string, string>>): stri
     .map((label) => `${label}=${JSON.stringify(labels[label])}`);
   return `${name}{${pairs.join(',')}}`;
 }
-const HISTOGRAM_BY_NAME: ReadonlyMap<string, [HistogramKey, 'bucket' | 'sum' | 'count']> = new Map(
-  HISTOGRAM_KEYS.flatMap((key) =>
-    (['bucket', 'sum', 'count'] as const).map((part) => [`${VLLM_METRICS[key]}_${part}`, [key, part]] as const),
-  ),
-);
 
 function accumulate(exposition: Exposition): Map<string, ModelAccumulator> {
   const models = new Map<string, ModelAccumulator>();
