@@ -24,7 +24,8 @@
  *   changes them), or a model coming back after a scrape without it. The current values are then
  *   the whole delta, as in PromQL's increase(). Without `_created` (vLLM in multiprocess mode,
  *   PROMETHEUS_MULTIPROC_DIR) only the other signs are seen: a restart whose counters already
- *   regrew past the baseline is taken as growth and the usage before the restart is lost.
+ *   regrew past the baseline is taken as growth: what the new process counted up to the old
+ *   values is lost.
  * - NaN, infinite or negative values: the model is skipped this round with a problem and keeps its
  *   baseline, so the next good scrape covers the gap.
  * - A histogram that cannot be read (no +Inf bucket, not cumulative) or cannot be expressed in the
