@@ -116,16 +116,17 @@ describe('mapSpan', () => {
     expect(eventOf(mapSpan(buildSpan({ statusCode: 1 }), OPTIONS)).status).toBe('ok');
   });
 
-  it('reads the legacy prompt/completion token attributes', () => {
+  it('reads the legacy attributes that vLLM tracing writes (prompt/completion tokens, gen_ai.latency TTFT)', () => {
     const span = {
       ...buildSpan(),
       attributes: new Map<string, AttributeValue>([
-        ['gen_ai.request.model', 'm'],
+        ['gen_ai.response.model', 'm'],
         ['gen_ai.usage.prompt_tokens', 3],
         ['gen_ai.usage.completion_tokens', 4],
+        ['gen_ai.latency.time_to_first_token', 0.25],
       ]),
     };
-    expect(eventOf(mapSpan(span, OPTIONS))).toMatchObject({ inputTokens: 3, outputTokens: 4 });
+    expect(eventOf(mapSpan(span, OPTIONS))).toMatchObject({ inputTokens: 3, outputTokens: 4, ttftMs: 250 });
   });
 
   it.each<[string, Record<string, AttributeValue>, Partial<OtlpSpan>, string]>([

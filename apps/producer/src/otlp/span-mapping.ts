@@ -25,7 +25,12 @@ export const GEN_AI = {
   outputTokens: ['gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens'],
   cachedInputTokens: ['gen_ai.usage.cache_read.input_tokens'],
   model: ['gen_ai.response.model', 'gen_ai.request.model'],
-  timeToFirstChunkS: ['gen_ai.response.time_to_first_chunk', 'gen_ai.response.time_to_first_token'],
+  // The conventions' attribute, then what vLLM's own tracing (gen_ai.latency.*) and others write.
+  timeToFirstChunkS: [
+    'gen_ai.response.time_to_first_chunk',
+    'gen_ai.latency.time_to_first_token',
+    'gen_ai.response.time_to_first_token',
+  ],
   finishReasons: 'gen_ai.response.finish_reasons',
   errorType: 'error.type',
   operation: 'gen_ai.operation.name',
