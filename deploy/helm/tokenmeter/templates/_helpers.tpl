@@ -178,3 +178,33 @@ MONGO_TLS_ALLOW_INVALID_HOSTNAMES: {{ $m.allowInvalidHostnames | quote }}
 {{- end }}
 {{- toYaml $volumes }}
 {{- end }}
+
+{{/*
+Bootstrap servers as seen from another namespace (KEDA's operator runs in `keda`, where `kafka:9092`
+does not resolve): `processor.keda.bootstrapServers` when set, else `kafka.brokers` with each in-cluster
+host qualified as `<host>.<namespace>.svc.<clusterDomain>`.
+*/}}
+{{- define "tokenmeter.kedaBootstrapServers" -}}
+{{- $explicit := .Values.processor.keda.bootstrapServers }}
+{{- if $explicit }}
+{{- $explicit }}
+{{- else }}
+{{- $suffix := printf "%s.svc.%s" .Release.Namespace .Values.clusterDomain }}
+{{- $servers := list }}
+{{- range $server := splitList "," .Values.kafka.brokers }}
+{{- $host := regexReplaceAll ":[0-9]+$" $server "" }}
+{{- $port := regexReplaceAll "^.*:" $server "" }}
+{{- $labels := len (splitList "." $host) }}
+{{- if regexMatch "^[0-9.]+$" $host }}
+{{- $servers = append $servers $server }}
+{{- else if hasSuffix ".svc" $host }}
+{{- $servers = append $servers (printf "%s.%s:%s" $host $.Values.clusterDomain $port) }}
+{{- else if le $labels 2 }}
+{{- $servers = append $servers (printf "%s.%s:%s" $host $suffix $port) }}
+{{- else }}
+{{- $servers = append $servers $server }}
+{{- end }}
+{{- end }}
+{{- join "," $servers }}
+{{- end }}
+{{- end }}
