@@ -160,6 +160,22 @@ describe('OtlpIntervalMapper', () => {
     expect(intervalOf(after.outcomes[0])).toMatchObject({ time: '2026-11-25T12:00:01.000Z', requests: 3 });
   });
 
+  it('makes intervals of at least 1 ms from points closer than a millisecond', () => {
+    const mapper = new OtlpIntervalMapper(OPTIONS);
+    const startNs = ms(STARTED_AT_MS + 1_000);
+    const delta = mapper.map([
+      buildPoint({ temporality: AGGREGATION_TEMPORALITY.delta, startNs, timeNs: startNs + 300_000n }),
+    ]);
+    expect(intervalOf(delta.outcomes[0])).toMatchObject({ time: '2026-11-25T12:00:01.000Z', intervalMs: 1 });
+    mapAndCommit(mapper, [buildPoint({ startNs, timeNs: startNs + 200_000n })]);
+    const next = mapAndCommit(mapper, [buildPoint({ startNs, timeNs: startNs + 400_000n, count: 3, sum: 310 })]);
+    expect(intervalOf(next.outcomes[0])).toMatchObject({
+      time: '2026-11-25T12:00:01.001Z',
+      intervalMs: 1,
+      requests: 1,
+    });
+  });
+
   it('keeps streams apart by resource and attributes, with distinct eventIds', () => {
     const mapper = new OtlpIntervalMapper(OPTIONS);
     const a = buildPoint({ temporality: AGGREGATION_TEMPORALITY.delta });

@@ -44,7 +44,10 @@ interface Reading {
 }
 
 interface StreamBaseline {
+  /** End of the last interval (its next one starts here). */
   timeMs: number;
+  /** The point's own time, to tell a repeated export from a new point. */
+  timeNs: bigint;
   startNs: bigint;
   reading: Reading;
 }
@@ -145,47 +148,56 @@ export class OtlpIntervalMapper {
     const node = nodeOf(point.resource);
     if (point.sum === undefined) throw new MappingError('a token usage point without a sum');
     const current: Reading = { sum: point.sum, count: point.count };
-    const timeMs = Math.floor(nsToMs(point.timeNs));
+    const pointMs = Math.floor(nsToMs(point.timeNs));
     const startMs = Math.floor(nsToMs(point.startNs));
+    // An interval lasts at least 1 ms (the contract's shortest): points closer than that in ns
+    // still make an interval, ending 1 ms after its start.
+    const endAfter = (fromMs: number): number => Math.max(pointMs, fromMs + 1);
     const streamKey = streamKeyOf(point);
 
-    let baseline: StreamBaseline;
-    let reset = false;
     if (point.temporality === AGGREGATION_TEMPORALITY.delta) {
-      if (point.startNs === 0n || !(startMs < timeMs)) {
+      if (point.startNs === 0n || !(point.startNs < point.timeNs)) {
         throw new MappingError('a delta point needs a start time before its time');
       }
-      baseline = { timeMs: startMs, startNs: point.startNs, reading: ZERO };
-    } else if (point.temporality === AGGREGATION_TEMPORALITY.cumulative) {
-      const known = pending.get(streamKey) ?? this.baselines.get(streamKey);
-      const next: StreamBaseline = { timeMs, startNs: point.startNs, reading: current };
-      if (known === undefined) {
-        const countsFromStart = point.startNs !== 0n && startMs >= this.options.startedAtMs && startMs < timeMs;
-        if (!countsFromStart) {
-          if (Number.isFinite(current.sum) && current.sum >= 0) pending.set(streamKey, next);
-          return ignored('baseline');
-        }
-        baseline = { timeMs: startMs, startNs: point.startNs, reading: ZERO };
-      } else if (!(timeMs > known.timeMs)) {
-        return ignored('already_seen');
-      } else if (point.startNs !== 0n && point.startNs > known.startNs) {
-        // OTLP's own reset signal: the stream restarted at startNs; count from there.
-        reset = true;
-        baseline = {
-          timeMs: Math.min(Math.max(startMs, known.timeMs), timeMs - 1),
-          startNs: point.startNs,
-          reading: ZERO,
-        };
-      } else {
-        baseline = known;
-      }
-      const outcome = this.track(model, tokenType, tenant, node, streamKey, baseline, current, timeMs);
-      if (outcome.outcome.kind !== 'rejected') pending.set(streamKey, next);
-      return { outcome: outcome.outcome, reset: reset || outcome.reset };
-    } else {
+      const baseline = { timeMs: startMs, timeNs: point.startNs, startNs: point.startNs, reading: ZERO };
+      return this.track(model, tokenType, tenant, node, streamKey, baseline, current, endAfter(startMs));
+    }
+    if (point.temporality !== AGGREGATION_TEMPORALITY.cumulative) {
       throw new MappingError(`aggregationTemporality ${point.temporality} is neither delta (1) nor cumulative (2)`);
     }
-    return this.track(model, tokenType, tenant, node, streamKey, baseline, current, timeMs);
+    const known = pending.get(streamKey) ?? this.baselines.get(streamKey);
+    let baseline: StreamBaseline;
+    let reset = false;
+    if (known === undefined) {
+      const countsFromStart =
+        point.startNs !== 0n && startMs >= this.options.startedAtMs && point.startNs < point.timeNs;
+      if (!countsFromStart) {
+        if (Number.isFinite(current.sum) && current.sum >= 0) {
+          pending.set(streamKey, { timeMs: pointMs, timeNs: point.timeNs, startNs: point.startNs, reading: current });
+        }
+        return ignored('baseline');
+      }
+      baseline = { timeMs: startMs, timeNs: point.startNs, startNs: point.startNs, reading: ZERO };
+    } else if (point.timeNs <= known.timeNs) {
+      return ignored('already_seen');
+    } else if (point.startNs !== 0n && point.startNs > known.startNs) {
+      // OTLP's own reset signal: the stream restarted at startNs; count from there.
+      reset = true;
+      baseline = {
+        timeMs: Math.max(startMs, known.timeMs),
+        timeNs: point.startNs,
+        startNs: point.startNs,
+        reading: ZERO,
+      };
+    } else {
+      baseline = known;
+    }
+    const timeMs = endAfter(baseline.timeMs);
+    const outcome = this.track(model, tokenType, tenant, node, streamKey, baseline, current, timeMs);
+    if (outcome.outcome.kind !== 'rejected') {
+      pending.set(streamKey, { timeMs, timeNs: point.timeNs, startNs: point.startNs, reading: current });
+    }
+    return { outcome: outcome.outcome, reset: reset || outcome.reset };
   }
 
   private track(
