@@ -156,6 +156,20 @@ render checks them.
 {{- fail "sasl.userJob.waitSeconds must be lower than sasl.userJob.activeDeadlineSeconds" }}
 {{- end }}
 {{- end }}
+{{- $rf := include "kafka.replicationFactor" . | int }}
+{{- range .Values.topics }}
+{{- $topicRf := int (default $rf .replicationFactor) }}
+{{- if gt $topicRf (int $.Values.replicas) }}
+{{- fail (printf "topic %s: replicationFactor %d is above the number of brokers (%d)" .name $topicRf (int $.Values.replicas)) }}
+{{- end }}
+{{- $minIsr := index (default dict .config) "min.insync.replicas" }}
+{{- if and $minIsr (gt $topicRf 1) (ge (int $minIsr) $topicRf) }}
+{{- fail (printf "topic %s: min.insync.replicas %d must be below its replication factor %d, or one broker down stops every acks=all write" .name (int $minIsr) $topicRf) }}
+{{- end }}
+{{- end }}
+{{- if ge (int .Values.topicJob.waitSeconds) (int .Values.topicJob.activeDeadlineSeconds) }}
+{{- fail "topicJob.waitSeconds must be lower than topicJob.activeDeadlineSeconds" }}
+{{- end }}
 {{- if and (not .Values.networkPolicy.plaintextClients) (not .Values.tls.enabled) }}
 {{- fail "networkPolicy.plaintextClients=false requires tls.enabled=true: clients would have no port left" }}
 {{- end }}
@@ -166,6 +180,13 @@ Name of the SCRAM user Job (and of its NetworkPolicy): <fullname>-scram-users, w
 */}}
 {{- define "kafka.scramUsersName" -}}
 {{- printf "%s-scram-users" (include "kafka.fullname" . | trunc 51 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+Name of the topics Job (and of its NetworkPolicy): <fullname>-topics, within 63 characters.
+*/}}
+{{- define "kafka.topicsName" -}}
+{{- printf "%s-topics" (include "kafka.fullname" . | trunc 56 | trimSuffix "-") }}
 {{- end }}
 
 {{/*

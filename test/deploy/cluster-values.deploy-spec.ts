@@ -1,0 +1,121 @@
+// The values `make deploy` installs each topology with (deploy/cluster/values/<topology>/), checked
+// across charts: what one chart declares, another consumes, and nothing but helm template can
+// show that the two agree. Renders the charts offline, exactly as scripts/cluster/cluster.sh
+// passes the files.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { expectSuccess, repoRoot, run, toolPath } from './support/tools';
+
+const chartsDir = join(repoRoot, 'deploy', 'helm');
+const valuesDir = join(repoRoot, 'deploy', 'cluster', 'values');
+const namespace = 'tokenmeter';
+// The K3s minor deploy/terraform pins (scripts/deploy/tools.sh K8S_SCHEMA_VERSION).
+const kubernetesVersion = '1.34.0';
+const topologies = readdirSync(valuesDir).filter((t) => existsSync(join(valuesDir, t, 'tokenmeter.yaml')));
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+/** helm template of one chart with a topology's values, as `make deploy` installs it (release = chart name). */
+export function renderCluster(topology: string, chart: string, extraArgs: readonly string[] = []): Manifest[] {
+  const result = run(toolPath('helm'), [
+    'template',
+    chart,
+    join(chartsDir, chart),
+    '--namespace',
+    namespace,
+    '--kube-version',
+    kubernetesVersion,
+    '-f',
+    join(valuesDir, topology, `${chart}.yaml`),
+    ...extraArgs,
+  ]);
+  expectSuccess(result);
+  return parseAllDocuments(result.stdout)
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((doc): doc is Manifest => doc !== null);
+}
+
+interface DeclaredTopic {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  config: Record<string, string>;
+}
+
+/** The topics the kafka chart's topics Job makes, parsed from its TOPICS lines. */
+function declaredTopics(manifests: Manifest[]): DeclaredTopic[] {
+  const job = manifests.find((m) => m.kind === 'Job' && m.metadata.name === 'kafka-topics');
+  if (job === undefined) return [];
+  const containers = (job.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } })
+    .template.spec.containers;
+  const lines = containers[0]?.env.find((e) => e.name === 'TOPICS')?.value ?? '';
+  return lines
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [name = '', partitions = '0', rf = '0', configs = '-'] = line.trim().split(/\s+/);
+      const pairs =
+        configs === '-'
+          ? []
+          : configs.split(',').map((kv): [string, string] => {
+              const [key = '', value = ''] = kv.split('=', 2);
+              return [key, value];
+            });
+      const config: Record<string, string> = Object.fromEntries(pairs);
+      return { name, partitions: Number(partitions), replicationFactor: Number(rf), config };
+    });
+}
+
+describe.each(topologies)('deploy/cluster/values/%s', (topology) => {
+  const brokers = topology === 'ha' ? 3 : 1;
+  let topics: DeclaredTopic[];
+  let configMaps: Manifest[];
+  beforeAll(() => {
+    topics = declaredTopics(renderCluster(topology, 'kafka'));
+    configMaps = renderCluster(topology, 'tokenmeter').filter((m) => m.kind === 'ConfigMap');
+  });
+
+  it('declares the topics once, in the kafka chart, and no service creates topics', () => {
+    const kafkaClients = configMaps.filter((m) => m.data?.KAFKA_BROKERS !== undefined);
+    expect(kafkaClients.map((m) => m.metadata.name).sort()).toEqual(['tokenmeter-processor', 'tokenmeter-producer']);
+    for (const client of kafkaClients) {
+      expect({ name: client.metadata.name, create: client.data?.KAFKA_CREATE_TOPICS }).toEqual({
+        name: client.metadata.name,
+        create: 'false',
+      });
+    }
+  });
+
+  it('declares every topic the services use, with the partitions the processor scales to', () => {
+    for (const client of configMaps.filter((m) => m.data?.KAFKA_BROKERS !== undefined)) {
+      const data = client.data ?? {};
+      for (const key of ['KAFKA_TOPIC_TOKENS', 'KAFKA_TOPIC_GPU', 'KAFKA_TOPIC_DLQ']) {
+        const topic = topics.find((t) => t.name === data[key]);
+        expect({ key, declared: topic?.name }).toEqual({ key, declared: data[key] });
+        if (key !== 'KAFKA_TOPIC_DLQ') {
+          expect(topic?.partitions).toBe(Number(data.KAFKA_TOPIC_PARTITIONS));
+        }
+      }
+    }
+  });
+
+  it(`replicates every topic ${brokers} times, with min.insync.replicas below that`, () => {
+    expect(topics.length).toBeGreaterThanOrEqual(3);
+    for (const topic of topics) {
+      expect({ name: topic.name, rf: topic.replicationFactor }).toEqual({ name: topic.name, rf: brokers });
+      if (brokers > 1) {
+        expect({ name: topic.name, minIsr: topic.config['min.insync.replicas'] }).toEqual({
+          name: topic.name,
+          minIsr: String(brokers - 1),
+        });
+      }
+      expect(Number(topic.config['retention.ms'])).toBeGreaterThan(0);
+    }
+  });
+});
