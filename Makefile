@@ -15,7 +15,7 @@ JEST_NODE_OPTIONS := --experimental-vm-modules --disable-warning=ExperimentalWar
 
 .PHONY: help node install build lint typecheck format-check schemas-check check servers-up servers-down \
         servers-status test test-unit test-integration test-e2e test-faults test-deploy deploy-tools helm-docs \
-        images dev dev-stop clean bootstrap kubeconfig monitoring deploy validate verify-scale-hpa destroy
+        images dev dev-stop clean up bootstrap kubeconfig monitoring deploy validate verify-scale-hpa destroy
 
 # The help texts are read from this file's text, so a $(NODE_VERSION) in one is put in here.
 help: ## list the targets
@@ -94,6 +94,9 @@ images: ## build and push the three images (needs a Docker engine): IMAGE_REGIST
 	done
 
 # The cluster, in order (docs/DEPLOY.md). These need an AWS account and a cluster; CI never runs them.
+up: ## 1-5 in one go with one TOPOLOGY: bootstrap, kubeconfig, monitoring, deploy, validate (TF_VAR_api_allowed_cidrs, IMAGE_REGISTRY)
+	IMAGE_TAG="$(IMAGE_TAG)" scripts/cluster/cluster.sh up
+
 bootstrap: ## 1. tofu apply: VPC and K3s on EC2 (TF_VAR_api_allowed_cidrs, TOPOLOGY=single|ha picks the example root)
 	scripts/cluster/cluster.sh bootstrap
 

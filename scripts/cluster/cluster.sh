@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The cluster lifecycle behind the Makefile targets, in the order of docs/DEPLOY.md:
 #
+#   up                bootstrap, kubeconfig, monitoring, deploy and validate in one go, with one TOPOLOGY
 #   bootstrap         tofu apply deploy/terraform (VPC, K3s server and agents on EC2)
 #   kubeconfig        fetch the kubeconfig through SSM into .local/cluster/kubeconfig, wait for the nodes
 #   monitoring        kube-prometheus-stack, Loki and Grafana Alloy (+ KEDA when TOPOLOGY=ha or KEDA=1)
@@ -64,9 +65,7 @@ if [[ -n "$TF_VAR_FILE" ]]; then
 fi
 
 bootstrap() {
-  if [[ -z "$TF_VAR_FILE" && -z "${TF_VAR_api_allowed_cidrs:-}" ]]; then
-    die "say who may reach the Kubernetes API: TF_VAR_api_allowed_cidrs='[\"<your egress IP>/32\"]' (or TF_VAR_FILE=<file.tfvars>)"
-  fi
+  require_api_cidrs
   log "Terraform root: $tf_dir"
   tofu_cmd -chdir="$tf_dir" init -input=false
   tofu_cmd -chdir="$tf_dir" apply -input=false "${var_args[@]}"
@@ -138,10 +137,34 @@ monitoring() {
   log "  user admin, password: kubectl -n monitoring get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d"
 }
 
-deploy() {
+require_registry() {
   [[ -n "${IMAGE_REGISTRY:-}" ]] || die "IMAGE_REGISTRY is required: the registry the images were pushed to (docs/DEPLOY.md, 'Images')"
+}
+
+require_api_cidrs() {
+  if [[ -z "$TF_VAR_FILE" && -z "${TF_VAR_api_allowed_cidrs:-}" ]]; then
+    die "say who may reach the Kubernetes API: TF_VAR_api_allowed_cidrs='[\"<your egress IP>/32\"]' (or TF_VAR_FILE=<file.tfvars>)"
+  fi
+}
+
+# The charts leave out ServiceMonitors, PrometheusRules and the ScaledObject where their CRDs are
+# missing (a bare cluster installs cleanly); for a topology that needs them, missing CRDs mean
+# `make monitoring` ran with another TOPOLOGY, so say so instead of deploying without them.
+require_crds() {
+  local crds=(servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com)
+  [[ "$TOPOLOGY" == ha ]] && crds+=(scaledobjects.keda.sh)
+  local crd
+  for crd in "${crds[@]}"; do
+    kubectl get crd "$crd" >/dev/null 2>&1 ||
+      die "CRD $crd is missing: run 'make monitoring TOPOLOGY=$TOPOLOGY' first (or 'make up TOPOLOGY=$TOPOLOGY' for the whole sequence)"
+  done
+}
+
+deploy() {
+  require_registry
   need kubectl "install kubectl"
   need openssl "install openssl"
+  require_crds
   local values="deploy/cluster/values/$TOPOLOGY"
   kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   # Credentials are generated once, kept in Secrets and referenced by the charts (existingSecret).
@@ -267,6 +290,23 @@ verify_scale_hpa() {
   cat "$state/loadgen-summary.txt"
 }
 
+# The whole sequence with one TOPOLOGY, so monitoring (KEDA or not) and deploy cannot disagree.
+# Every input is checked before anything is created.
+up() {
+  require_api_cidrs
+  require_registry
+  need kubectl "install kubectl"
+  need aws "install the AWS CLI v2 and the session-manager plugin"
+  need openssl "install openssl"
+  need curl "install curl"
+  log "TOPOLOGY=$TOPOLOGY: bootstrap, kubeconfig, monitoring, deploy, validate"
+  bootstrap
+  kubeconfig
+  monitoring
+  deploy
+  validate
+}
+
 destroy() {
   if [[ "${AUTO_APPROVE:-0}" != "1" ]]; then
     read -r -p "Destroy every resource of $tf_dir (the cluster and its data)? Type 'destroy': " answer
@@ -277,6 +317,7 @@ destroy() {
 }
 
 case "${1:-}" in
+  up) up ;;
   bootstrap) bootstrap ;;
   kubeconfig) kubeconfig ;;
   monitoring) monitoring ;;
@@ -284,5 +325,5 @@ case "${1:-}" in
   validate) validate ;;
   verify-scale-hpa) verify_scale_hpa ;;
   destroy) destroy ;;
-  *) die "usage: $0 bootstrap|kubeconfig|monitoring|deploy|validate|verify-scale-hpa|destroy" ;;
+  *) die "usage: $0 up|bootstrap|kubeconfig|monitoring|deploy|validate|verify-scale-hpa|destroy" ;;
 esac

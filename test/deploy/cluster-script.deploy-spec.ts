@@ -1,6 +1,8 @@
 // The cluster targets (scripts/cluster/cluster.sh) need AWS and a cluster, so CI checks what can be
 // checked without them: every target refuses bad or missing input with a message that says what to
 // do, before touching any cloud or cluster.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, run } from './support/tools';
 
@@ -25,7 +27,7 @@ describe('scripts/cluster/cluster.sh', () => {
     const result = cluster([]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /usage: .*bootstrap\|kubeconfig\|monitoring\|deploy\|validate\|verify-scale-hpa\|destroy/,
+      /usage: .*up\|bootstrap\|kubeconfig\|monitoring\|deploy\|validate\|verify-scale-hpa\|destroy/,
     );
   });
 
@@ -65,6 +67,61 @@ describe('scripts/cluster/cluster.sh', () => {
       'KEDA_CHART_VERSION',
     ]) {
       expect(result.stdout).toMatch(new RegExp(`^${name}=\\d+\\.\\d+\\.\\d+$`, 'm'));
+    }
+  });
+
+  describe('make up: the whole sequence with one TOPOLOGY', () => {
+    it('is a make target that runs cluster.sh up', () => {
+      const makefile = readFileSync(join(repoRoot, 'Makefile'), 'utf8');
+      expect(makefile).toMatch(/^up: .*\n\t.*scripts\/cluster\/cluster\.sh up$/m);
+    });
+
+    it('checks every input before creating anything: who may reach the API', () => {
+      const result = cluster(['up'], { TOPOLOGY: 'ha', IMAGE_REGISTRY: 'ghcr.io/example/tokenmeter' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/TF_VAR_api_allowed_cidrs/);
+      expect(result.stderr).not.toMatch(/Terraform root/);
+    });
+
+    it('checks every input before creating anything: the image registry', () => {
+      const result = cluster(['up'], { TOPOLOGY: 'ha', TF_VAR_api_allowed_cidrs: '["192.0.2.1/32"]' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/IMAGE_REGISTRY is required/);
+      expect(result.stderr).not.toMatch(/Terraform root/);
+    });
+  });
+
+  describe('deploy against a cluster whose monitoring was installed for another topology', () => {
+    let fakeBin: string;
+    beforeAll(() => {
+      // kubectl that knows no CRD (and creates nothing): what a cluster without KEDA answers.
+      fakeBin = mkdtempSync(join(tmpdir(), 'tokenmeter-cluster-'));
+      writeFileSync(join(fakeBin, 'kubectl'), '#!/bin/sh\necho "kubectl $*" >&2\nexit 1\n');
+      chmodSync(join(fakeBin, 'kubectl'), 0o755);
+    });
+    afterAll(() => {
+      rmSync(fakeBin, { recursive: true, force: true });
+    });
+
+    it('stops before installing anything and names the command that fixes it', () => {
+      const result = cluster(['deploy'], {
+        TOPOLOGY: 'ha',
+        IMAGE_REGISTRY: 'ghcr.io/example/tokenmeter',
+        PATH: `${fakeBin}:${process.env.PATH ?? ''}`,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/CRD \S+ is missing: run 'make monitoring TOPOLOGY=ha' first/);
+      expect(result.stderr).not.toMatch(/kubectl create namespace/);
+    });
+  });
+
+  it('names in docs/DEPLOY.md every Secret it creates for tokenmeter', () => {
+    const script = readFileSync(join(repoRoot, 'scripts', 'cluster', 'cluster.sh'), 'utf8');
+    const docs = readFileSync(join(repoRoot, 'docs', 'DEPLOY.md'), 'utf8');
+    const created = [...script.matchAll(/ensure_secret "\$NAMESPACE" ([a-z0-9-]+)/g)].map((m) => m[1] ?? '');
+    expect(created).toEqual(expect.arrayContaining(['mongodb-auth', 'mongodb-keyfile', 'mongodb-app']));
+    for (const name of created) {
+      expect({ name, documented: docs.includes(`\`${name}\``) }).toEqual({ name, documented: true });
     }
   });
 });

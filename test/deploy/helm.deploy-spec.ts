@@ -58,7 +58,18 @@ function helm(args: readonly string[]): ToolResult {
   return run(toolPath('helm'), args);
 }
 
-function render(chart: string, valueArgs: readonly string[]): ToolResult {
+/**
+ * The custom resources' APIs of a cluster with kube-prometheus-stack and KEDA (make monitoring):
+ * the charts render ServiceMonitors, PrometheusRules and ScaledObjects only where these are served.
+ */
+const customResourceApis = [
+  'monitoring.coreos.com/v1/ServiceMonitor',
+  'monitoring.coreos.com/v1/PrometheusRule',
+  'keda.sh/v1alpha1/ScaledObject',
+  'keda.sh/v1alpha1/TriggerAuthentication',
+];
+
+function render(chart: string, valueArgs: readonly string[], apiVersions = customResourceApis): ToolResult {
   return helm([
     'template',
     chart,
@@ -67,6 +78,7 @@ function render(chart: string, valueArgs: readonly string[]): ToolResult {
     namespace,
     '--kube-version',
     kubernetesVersion,
+    ...apiVersions.flatMap((api) => ['--api-versions', api]),
     ...valueArgs,
   ]);
 }
@@ -161,6 +173,40 @@ describe('deploy/helm charts', () => {
       expect(result.output).toMatch(/Tests:\s+\d+ passed, \d+ total/);
       expect(result.output).not.toMatch(/failed/);
     });
+  });
+});
+
+describe('a bare K3s without kube-prometheus-stack or KEDA', () => {
+  const builtInKinds = new Set([
+    'ConfigMap',
+    'Deployment',
+    'HorizontalPodAutoscaler',
+    'Job',
+    'NetworkPolicy',
+    'PodDisruptionBudget',
+    'Secret',
+    'Service',
+    'ServiceAccount',
+    'StatefulSet',
+  ]);
+  const haValues = (chart: string): string[] => ['-f', join(clusterValuesDir, 'ha', `${chart}.yaml`)];
+
+  it.each(['tokenmeter', 'kafka', 'mongodb'])('%s renders with the ha values and only built-in kinds', (chart) => {
+    const result = render(chart, haValues(chart), []);
+    expectSuccess(result);
+    const kinds = kindsOf(result.stdout);
+    expect(kinds.filter((kind) => !builtInKinds.has(kind))).toEqual([]);
+    expectSuccess(kubeconform(result.stdout));
+  });
+
+  it('keeps the processor on a CPU HPA when KEDA is not installed', () => {
+    const result = render('tokenmeter', haValues('tokenmeter'), []);
+    expectSuccess(result);
+    const hpas = parseAllDocuments(result.stdout)
+      .map((doc) => doc.toJS() as { kind?: string; metadata?: { name?: string } } | null)
+      .filter((doc) => doc?.kind === 'HorizontalPodAutoscaler')
+      .map((doc) => doc?.metadata?.name);
+    expect(hpas).toContain('tokenmeter-processor');
   });
 });
 

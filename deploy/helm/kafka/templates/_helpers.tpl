@@ -228,3 +228,42 @@ Kafka property name -> environment variable understood by the image
 {{- define "kafka.propertyEnvName" -}}
 {{- printf "KAFKA_%s" (. | replace "_" "__" | replace "-" "___" | replace "." "_" | upper) }}
 {{- end }}
+
+{{/*
+KRaft cluster ID: clusterId when set; else the one this release already uses (its cluster-id
+ConfigMap, or the CLUSTER_ID of its StatefulSet, for releases from before the ConfigMap); else a
+new random one, so no two installs share an ID. 22 base64url characters of 16 bytes: the last
+character carries 2 bits, hence one of A Q g w. Generated once per render and kept in .Values,
+so the ConfigMap and the StatefulSet get the same value.
+*/}}
+{{- define "kafka.clusterId" -}}
+{{- if .Values.clusterId }}
+{{- .Values.clusterId }}
+{{- else if hasKey .Values "_resolvedClusterId" }}
+{{- index .Values "_resolvedClusterId" }}
+{{- else }}
+{{- $fullname := include "kafka.fullname" . }}
+{{- $id := "" }}
+{{- $cm := lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-cluster-id" $fullname) }}
+{{- if $cm }}
+{{- $id = index (default dict $cm.data) "cluster-id" | default "" }}
+{{- end }}
+{{- if not $id }}
+{{- $sts := lookup "apps/v1" "StatefulSet" .Release.Namespace $fullname }}
+{{- if $sts }}
+{{- range $container := $sts.spec.template.spec.containers }}
+{{- range $env := (default list $container.env) }}
+{{- if and (eq $env.name "CLUSTER_ID") $env.value }}
+{{- $id = $env.value }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if not $id }}
+{{- $id = printf "%s%s" (randAlphaNum 21) (index (list "A" "Q" "g" "w") (randInt 0 4)) }}
+{{- end }}
+{{- $_ := set .Values "_resolvedClusterId" $id }}
+{{- $id }}
+{{- end }}
+{{- end }}

@@ -102,7 +102,7 @@ tokenmeter.io/mongodb-client: "true"
 {{/* The most replicas a component can reach, for the partition check. */}}
 {{- define "tokenmeter.processorMaxReplicas" -}}
 {{- $p := .Values.processor }}
-{{- if $p.keda.enabled }}{{ $p.keda.maxReplicaCount }}{{ else if $p.autoscaling.enabled }}{{ $p.autoscaling.maxReplicas }}{{ else }}{{ $p.replicaCount }}{{ end }}
+{{- if include "tokenmeter.kedaActive" . }}{{ $p.keda.maxReplicaCount }}{{ else if $p.autoscaling.enabled }}{{ $p.autoscaling.maxReplicas }}{{ else }}{{ $p.replicaCount }}{{ end }}
 {{- end }}
 
 {{/* Does this component talk to Kafka / MongoDB? (dict "ctx" . "component" ...) */}}
@@ -207,4 +207,20 @@ host qualified as `<host>.<namespace>.svc.<clusterDomain>`.
 {{- end }}
 {{- join "," $servers }}
 {{- end }}
+{{- end }}
+
+{{/*
+Custom resources render only where their API is served, so `helm install` on a bare K3s (no
+kube-prometheus-stack, no KEDA) succeeds instead of failing on an unknown kind. Offline, pass
+`--api-versions monitoring.coreos.com/v1/ServiceMonitor` (and the others) to render them.
+*/}}
+{{- define "tokenmeter.hasServiceMonitor" -}}
+{{- if and .Values.monitoring.serviceMonitor.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor") }}true{{ end }}
+{{- end }}
+{{- define "tokenmeter.hasPrometheusRule" -}}
+{{- if and .Values.monitoring.prometheusRules.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PrometheusRule") }}true{{ end }}
+{{- end }}
+{{/* KEDA scales the processor only where KEDA is installed; elsewhere its CPU HPA stays. */}}
+{{- define "tokenmeter.kedaActive" -}}
+{{- if and .Values.processor.enabled .Values.processor.keda.enabled (.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject") }}true{{ end }}
 {{- end }}
