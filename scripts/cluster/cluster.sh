@@ -18,7 +18,8 @@
 #      examples/three-nodes for ha), TF_VAR_FILE (optional .tfvars; or TF_VAR_api_allowed_cidrs='["1.2.3.4/32"]'),
 #      TOFU (OpenTofu from .cache/bin; `terraform` works too), KUBECONFIG (.local/cluster/kubeconfig), NAMESPACE (tokenmeter), TOPOLOGY (single),
 #      IMAGE_REGISTRY (required by deploy), IMAGE_TAG (the chart's appVersion), LOAD_RATE (2000 events/s),
-#      LOAD_SECONDS (300), COOLDOWN_SECONDS (180), WAIT_SECONDS (900).
+#      LOAD_SECONDS (300), COOLDOWN_SECONDS (180), WAIT_SECONDS (900), ALERT_WEBHOOK_URL (monitoring: where
+#      Alertmanager posts alerts; kept in Secret monitoring/alertmanager-receiver).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -113,11 +114,47 @@ ensure_secret() { # ensure_secret <namespace> <name> <key=value>...: created onc
 
 random() { openssl rand -hex "${1:-24}"; }
 
+# apply_secret <namespace> <name> <key=value>...: created or replaced (for values the operator changes).
+apply_secret() {
+  local ns="$1" name="$2"
+  shift 2
+  local args=()
+  for pair in "$@"; do args+=("--from-literal=$pair"); done
+  kubectl -n "$ns" create secret generic "$name" "${args[@]}" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  log "applied Secret $ns/$name"
+}
+
+# Alertmanager's receiver URL (kube-prometheus-stack-values.yaml reads it through url_file). Without
+# ALERT_WEBHOOK_URL a first install gets a URL that goes nowhere, and a warning; set it and re-run.
+alert_receiver() {
+  if [[ -n "${ALERT_WEBHOOK_URL:-}" ]]; then
+    apply_secret monitoring alertmanager-receiver "url=$ALERT_WEBHOOK_URL"
+  else
+    ensure_secret monitoring alertmanager-receiver "url=http://127.0.0.1:9/no-receiver-configured"
+    log "WARNING: alerts go nowhere until you set ALERT_WEBHOOK_URL and run 'make monitoring' again (docs/DEPLOY.md, 'Alerts')"
+  fi
+}
+
+# A read-only API key for Grafana's Infinity data source: the key in the monitoring namespace, its
+# hash in tokenmeter-query-api-keys, which only the query API reads (the producer never accepts it).
+grafana_api_key() {
+  kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  if ! kubectl -n monitoring get secret grafana-tokenmeter-api-key >/dev/null 2>&1; then
+    local key
+    key="$(random)"
+    apply_secret "$NAMESPACE" tokenmeter-query-api-keys \
+      "api-keys=sha256:$(printf '%s' "$key" | openssl dgst -sha256 -r | cut -d' ' -f1)=*"
+    ensure_secret monitoring grafana-tokenmeter-api-key "api-key=$key"
+  fi
+}
+
 monitoring() {
   need kubectl "install kubectl"
   need openssl "install openssl"
   kubectl create namespace monitoring --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   ensure_secret monitoring grafana-admin admin-user=admin "admin-password=$(random 16)"
+  alert_receiver
+  grafana_api_key
   helm_cmd repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update >/dev/null
   helm_cmd repo add grafana https://grafana.github.io/helm-charts --force-update >/dev/null
   helm_cmd repo update prometheus-community grafana >/dev/null
@@ -183,6 +220,19 @@ deploy() {
     ensure_secret "$NAMESPACE" mongodb-app "mongodb-password=$password" \
       "mongodb-url=mongodb://tokenmeter:$password@$hosts/tokenmeter?$query"
   fi
+  if ! kubectl -n "$NAMESPACE" get secret mongodb-metrics >/dev/null 2>&1; then
+    # mongodb_exporter's monitoring user (the mongodb chart's auth.metricsUser).
+    local password hosts query="authSource=admin" domain="$NAMESPACE.svc.cluster.local"
+    password="$(random)"
+    if [[ "$TOPOLOGY" == ha ]]; then
+      hosts="mongodb-0.mongodb-headless.$domain:27017,mongodb-1.mongodb-headless.$domain:27017,mongodb-2.mongodb-headless.$domain:27017"
+      query+="&replicaSet=rs0"
+    else
+      hosts="mongodb.$domain:27017"
+    fi
+    ensure_secret "$NAMESPACE" mongodb-metrics "mongodb-password=$password" \
+      "mongodb-uri=mongodb://metrics:$password@$hosts/admin?$query"
+  fi
   mkdir -p "$state"
   chmod 700 "$state"
   if ! kubectl -n "$NAMESPACE" get secret tokenmeter-api-keys >/dev/null 2>&1; then
@@ -199,6 +249,14 @@ deploy() {
     --wait --wait-for-jobs --timeout "${WAIT_SECONDS}s"
   helm_cmd upgrade --install tokenmeter deploy/helm/tokenmeter -n "$NAMESPACE" -f "$values/tokenmeter.yaml" \
     --set image.registry="$IMAGE_REGISTRY" --set image.tag="${IMAGE_TAG:-}" \
+    --wait --timeout "${WAIT_SECONDS}s"
+  # Metrics of the stores themselves, for the alerts in kube-prometheus-stack-values.yaml.
+  helm_cmd repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update >/dev/null
+  helm_cmd upgrade --install kafka-exporter prometheus-community/prometheus-kafka-exporter -n "$NAMESPACE" \
+    --version "$KAFKA_EXPORTER_CHART_VERSION" -f deploy/cluster/monitoring/kafka-exporter-values.yaml \
+    --wait --timeout "${WAIT_SECONDS}s"
+  helm_cmd upgrade --install mongodb-exporter prometheus-community/prometheus-mongodb-exporter -n "$NAMESPACE" \
+    --version "$MONGODB_EXPORTER_CHART_VERSION" -f deploy/cluster/monitoring/mongodb-exporter-values.yaml \
     --wait --timeout "${WAIT_SECONDS}s"
   kubectl -n "$NAMESPACE" get pods -o wide
   log "deployed; next: make validate"

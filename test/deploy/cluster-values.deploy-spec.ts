@@ -4,42 +4,11 @@
 // passes the files.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { expectSuccess, repoRoot, run, toolPath } from './support/tools';
+import { type Manifest, renderCluster } from './support/cluster-render';
+import { repoRoot } from './support/tools';
 
-const chartsDir = join(repoRoot, 'deploy', 'helm');
 const valuesDir = join(repoRoot, 'deploy', 'cluster', 'values');
-const namespace = 'tokenmeter';
-// The K3s minor deploy/terraform pins (scripts/deploy/tools.sh K8S_SCHEMA_VERSION).
-const kubernetesVersion = '1.34.0';
 const topologies = readdirSync(valuesDir).filter((t) => existsSync(join(valuesDir, t, 'tokenmeter.yaml')));
-
-interface Manifest {
-  kind: string;
-  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
-}
-
-/** helm template of one chart with a topology's values, as `make deploy` installs it (release = chart name). */
-export function renderCluster(topology: string, chart: string, extraArgs: readonly string[] = []): Manifest[] {
-  const result = run(toolPath('helm'), [
-    'template',
-    chart,
-    join(chartsDir, chart),
-    '--namespace',
-    namespace,
-    '--kube-version',
-    kubernetesVersion,
-    '-f',
-    join(valuesDir, topology, `${chart}.yaml`),
-    ...extraArgs,
-  ]);
-  expectSuccess(result);
-  return parseAllDocuments(result.stdout)
-    .map((doc) => doc.toJS() as Manifest | null)
-    .filter((doc): doc is Manifest => doc !== null);
-}
 
 interface DeclaredTopic {
   name: string;
