@@ -112,7 +112,7 @@ deploy: ## 4. Kafka, MongoDB and tokenmeter with helm upgrade --install (TOPOLOG
 validate: ## 5. smoke test through port-forwards: post events, read them back
 	scripts/cluster/cluster.sh validate
 
-verify-scale-hpa: build ## 6. drive load (LOAD_RATE, LOAD_SECONDS) and print HPA replicas and consumer lag as they change
+verify-scale-hpa: ## 6. load from an in-cluster Job through the producer Service (LOAD_RATE, LOAD_SECONDS, LOAD_PODS); print HPA replicas and lag from Prometheus
 	scripts/cluster/cluster.sh verify-scale-hpa
 
 destroy: ## 7. tofu destroy (asks first; AUTO_APPROVE=1 skips the question)

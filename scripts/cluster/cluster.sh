@@ -7,7 +7,8 @@
 #   monitoring        kube-prometheus-stack, Loki and Grafana Alloy (+ KEDA when TOPOLOGY=ha or KEDA=1)
 #   deploy            Kafka, MongoDB and tokenmeter with the values of TOPOLOGY (single | ha)
 #   validate          smoke test through port-forwards: post events, read each one back
-#   verify-scale-hpa  drive load with the load generator; print HPA replicas and consumer lag as they change
+#   verify-scale-hpa  drive load from an in-cluster Job through the producer's Service; print HPA replicas
+#                     and the consumer lag from Prometheus as they change
 #   destroy           tofu destroy (asks first unless AUTO_APPROVE=1)
 #
 # Needs on the machine that runs it: kubectl, the AWS CLI with the session-manager plugin (for
@@ -17,7 +18,7 @@
 # Env: TF_DIR (the Terraform root: deploy/terraform/examples/single-node for TOPOLOGY=single,
 #      examples/three-nodes for ha), TF_VAR_FILE (optional .tfvars; or TF_VAR_api_allowed_cidrs='["1.2.3.4/32"]'),
 #      TOFU (OpenTofu from .cache/bin; `terraform` works too), KUBECONFIG (.local/cluster/kubeconfig), NAMESPACE (tokenmeter), TOPOLOGY (single),
-#      IMAGE_REGISTRY (required by deploy), IMAGE_TAG (the chart's appVersion), LOAD_RATE (2000 events/s),
+#      IMAGE_REGISTRY (required by deploy), IMAGE_TAG (the chart's appVersion), LOAD_RATE (2000 events/s), LOAD_PODS (2),
 #      LOAD_SECONDS (300), COOLDOWN_SECONDS (180), WAIT_SECONDS (900), ALERT_WEBHOOK_URL (monitoring: where
 #      Alertmanager posts alerts; kept in Secret monitoring/alertmanager-receiver).
 set -euo pipefail
@@ -312,40 +313,67 @@ validate() {
   log "validate: OK"
 }
 
-consumer_lag() { # total lag of the processor's token group, from Kafka's own tool on a broker
-  kubectl -n "$NAMESPACE" exec kafka-0 -c kafka -- /opt/kafka/bin/kafka-consumer-groups.sh \
-    --bootstrap-server localhost:9092 --describe --group tokenmeter-processor.telemetry.tokens.v1 2>/dev/null |
-    awk 'NR > 1 && $6 ~ /^[0-9]+$/ { lag += $6 } END { print lag + 0 }'
+# prom_query <PromQL>: the first value of an instant query, through the API server's service proxy to
+# kube-prometheus-stack's Prometheus (no port-forward); empty when there is no series.
+prom_query() {
+  local query="$1" encoded
+  encoded="$(printf '%s' "$query" | od -An -tx1 -v | tr -d ' \n' | sed 's/../%&/g')"
+  kubectl get --raw \
+    "/api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:http-web/proxy/api/v1/query?query=$encoded" 2>/dev/null |
+    sed -n 's/.*"value":\[[^,]*,"\([^"]*\)"\].*/\1/p'
+}
+
+# The processor groups' lag as the brokers see it (kafka-exporter), independent of how many
+# processor pods there are or whether they report.
+consumer_lag() {
+  local lag
+  lag="$(prom_query 'sum(kafka_consumergroup_lag_sum{consumergroup=~"tokenmeter-processor\\..*"})')"
+  echo "${lag:-n/a}"
+}
+
+# fill_template <file> NAME=value...: the file with each ${NAME} replaced (values without '|' or '&').
+fill_template() {
+  local file="$1" expr=()
+  shift
+  for pair in "$@"; do expr+=(-e "s|\${${pair%%=*}}|${pair#*=}|g"); done
+  sed "${expr[@]}" "$file"
 }
 
 verify_scale_hpa() {
   need kubectl "install kubectl"
-  [[ -f dist/apps/producer/apps/producer/src/loadgen/loadgen-cli.js ]] || make build
-  trap 'stop_forwards; [[ -n "${loadgen_pid:-}" ]] && kill "$loadgen_pid" 2>/dev/null || true' EXIT
-  local producer rate="${LOAD_RATE:-2000}" seconds="${LOAD_SECONDS:-300}" cooldown="${COOLDOWN_SECONDS:-180}"
-  producer="$(port_forward tokenmeter-producer 80)"
-  local key_args=()
-  [[ -f "$state/api-key" ]] && key_args=(--api-key "$(cat "$state/api-key")")
-  log "load: $rate events/s for $seconds s through a port-forward, then $cooldown s of cooldown"
-  "$root/.cache/node/node_modules/.bin/node" dist/apps/producer/apps/producer/src/loadgen/loadgen-cli.js \
-    --target "http://127.0.0.1:$producer" --rate "$rate" --duration "$seconds" --retry 3 "${key_args[@]}" \
-    >"$state/loadgen-summary.txt" 2>"$state/loadgen-progress.log" &
-  loadgen_pid=$!
+  local rate="${LOAD_RATE:-2000}" seconds="${LOAD_SECONDS:-300}" cooldown="${COOLDOWN_SECONDS:-180}"
+  local parallelism="${LOAD_PODS:-2}" poll="${POLL_SECONDS:-10}" image
+  ((rate >= parallelism)) || die "LOAD_RATE ($rate) must be at least LOAD_PODS ($parallelism)"
+  kubectl get crd prometheuses.monitoring.coreos.com >/dev/null 2>&1 ||
+    die "no kube-prometheus-stack in the cluster: the lag is read from its Prometheus (make monitoring)"
+  # The load generator ships in the producer image: run exactly the one that is deployed.
+  image="$(kubectl -n "$NAMESPACE" get deployment tokenmeter-producer -o jsonpath='{.spec.template.spec.containers[0].image}')" ||
+    die "no producer Deployment in namespace $NAMESPACE (make deploy)"
+  if [[ -f "$state/api-key" ]]; then
+    apply_secret "$NAMESPACE" tokenmeter-loadgen-api-key "api-key=$(cat "$state/api-key")"
+  fi
+  kubectl -n "$NAMESPACE" delete job tokenmeter-loadgen --ignore-not-found --wait=true >/dev/null
+  fill_template deploy/cluster/loadgen/job.yaml \
+    "NAMESPACE=$NAMESPACE" "PARALLELISM=$parallelism" "RATE_PER_POD=$((rate / parallelism))" \
+    "LOAD_SECONDS=$seconds" "DEADLINE_SECONDS=$((seconds + 600))" \
+    "IMAGE=$image" | kubectl apply -f - >/dev/null
+  log "load: $rate events/s for $seconds s from $parallelism in-cluster pods through Service tokenmeter-producer, then $cooldown s of cooldown"
   local end=$((SECONDS + seconds + cooldown)) previous=""
-  printf '%-8s %-44s %s\n' "elapsed" "HPA name replicas/max cpu" "token lag" >&2
+  printf '%-8s %-44s %s\n' "elapsed" "HPA name replicas/max cpu" "token lag (Prometheus)" >&2
   while ((SECONDS < end)); do
     local hpa lag line
     hpa="$(kubectl -n "$NAMESPACE" get hpa --no-headers \
       -o custom-columns='N:.metadata.name,R:.status.currentReplicas,M:.spec.maxReplicas,C:.status.currentMetrics[0].resource.current.averageUtilization' 2>/dev/null |
-      awk '{ sub(/^tokenmeter-/, "", $1); printf "%s %s/%s %s%%; ", $1, $2, $3, $4 }')"
+      awk '{ sub(/^tokenmeter-/, "", $1); sub(/^keda-hpa-tokenmeter-/, "", $1); printf "%s %s/%s %s%%; ", $1, $2, $3, $4 }')"
     lag="$(consumer_lag)"
     line="$hpa lag=$lag"
     [[ "$line" != "$previous" ]] && printf '%-8s %s\n' "$((SECONDS))s" "$line" >&2
     previous="$line"
-    sleep 10
+    sleep "$poll"
   done
-  wait "$loadgen_pid" || log "the load generator reported failures (see $state/loadgen-summary.txt)"
-  cat "$state/loadgen-summary.txt"
+  kubectl -n "$NAMESPACE" wait --for=condition=complete job/tokenmeter-loadgen --timeout=60s >/dev/null 2>&1 ||
+    log "the load generator did not complete cleanly: kubectl -n $NAMESPACE logs job/tokenmeter-loadgen"
+  kubectl -n "$NAMESPACE" logs job/tokenmeter-loadgen --all-containers --tail=40 2>/dev/null || true
 }
 
 # The whole sequence with one TOPOLOGY, so monitoring (KEDA or not) and deploy cannot disagree.

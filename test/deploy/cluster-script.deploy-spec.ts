@@ -1,10 +1,11 @@
 // The cluster targets (scripts/cluster/cluster.sh) need AWS and a cluster, so CI checks what can be
 // checked without them: every target refuses bad or missing input with a message that says what to
 // do, before touching any cloud or cluster.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, run } from './support/tools';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot, run, toolPath } from './support/tools';
 
 const script = join(repoRoot, 'scripts', 'cluster', 'cluster.sh');
 
@@ -123,5 +124,97 @@ describe('scripts/cluster/cluster.sh', () => {
     for (const name of created) {
       expect({ name, documented: docs.includes(`\`${name}\``) }).toEqual({ name, documented: true });
     }
+  });
+
+  describe('verify-scale-hpa: load through the Service from inside the cluster, lag from Prometheus', () => {
+    let fake: string;
+    let result: ReturnType<typeof cluster>;
+    beforeAll(() => {
+      // A kubectl that answers like a cluster with tokenmeter and kube-prometheus-stack installed and
+      // records what it is asked: applied manifests, raw API paths, every command line.
+      fake = mkdtempSync(join(tmpdir(), 'tokenmeter-scale-'));
+      writeFileSync(
+        join(fake, 'kubectl'),
+        [
+          '#!/bin/bash',
+          `log=${fake}/calls.log`,
+          'echo "$*" >>"$log"',
+          'case "$*" in',
+          '  *"get crd"*) exit 0 ;;',
+          '  *"get deployment tokenmeter-producer"*) printf "ghcr.io/example/tokenmeter/producer:abc123" ;;',
+          `  *"apply -f -"*) cat >>${fake}/applied.yaml; echo --- >>${fake}/applied.yaml ;;`,
+          '  *"--dry-run=client"*) echo "apiVersion: v1" ;;',
+          '  *"get hpa"*) printf "tokenmeter-producer 2 6 71\\n" ;;',
+          `  *"get --raw"*) echo "$*" >>${fake}/raw.log; printf '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1765000000.1,"1234"]}]}}' ;;`,
+          '  *) exit 0 ;;',
+          'esac',
+          '',
+        ].join('\n'),
+      );
+      chmodSync(join(fake, 'kubectl'), 0o755);
+      result = cluster(['verify-scale-hpa'], {
+        TOPOLOGY: 'ha',
+        LOAD_RATE: '3000',
+        LOAD_PODS: '3',
+        LOAD_SECONDS: '1',
+        COOLDOWN_SECONDS: '0',
+        POLL_SECONDS: '0',
+        PATH: `${fake}:${process.env.PATH ?? ''}`,
+      });
+    });
+    afterAll(() => {
+      rmSync(fake, { recursive: true, force: true });
+    });
+
+    it('runs the deployed producer image as a Job that posts to the producer Service', () => {
+      expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 });
+      const applied = readFileSync(join(fake, 'applied.yaml'), 'utf8');
+      const job = parseAllDocuments(applied)
+        .map((d) => d.toJS() as { kind?: string; spec?: Record<string, unknown> } | null)
+        .find((d) => d?.kind === 'Job');
+      expect(job?.spec).toMatchObject({ parallelism: 3, completions: 3 });
+      const container = (job?.spec as { template: { spec: { containers: { image: string; command: string[] }[] } } })
+        .template.spec.containers[0];
+      expect(container?.image).toBe('ghcr.io/example/tokenmeter/producer:abc123');
+      expect(container?.command).toEqual(
+        expect.arrayContaining([
+          'dist/apps/producer/apps/producer/src/loadgen/loadgen-cli.js',
+          'http://tokenmeter-producer.tokenmeter.svc.cluster.local',
+          '1000',
+        ]),
+      );
+    });
+
+    it('applies a Job that the Kubernetes schemas accept', () => {
+      const applied = readFileSync(join(fake, 'applied.yaml'), 'utf8');
+      const jobs = parseAllDocuments(applied).filter((d) => (d.toJS() as { kind?: string } | null)?.kind === 'Job');
+      const schemas = join(repoRoot, '.cache', 'k8s-schemas');
+      const [schemaDir] = readdirSync(schemas).filter((d) => /-local-strict$/.test(d));
+      const validated = run(
+        toolPath('kubeconform'),
+        [
+          '-strict',
+          '-summary',
+          '-schema-location',
+          join(schemas, schemaDir ?? '', '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
+          '-',
+        ],
+        { input: jobs.map((d) => d.toString()).join('---\n') },
+      );
+      expect(validated.output).toMatch(/Valid: 1, Invalid: 0, Errors: 0, Skipped: 0/);
+    });
+
+    it('reads the lag from Prometheus, not from a JVM on a broker or a port-forward', () => {
+      const raw = readFileSync(join(fake, 'raw.log'), 'utf8');
+      expect(raw).toContain(
+        '/api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:http-web/proxy/api/v1/query?query=',
+      );
+      expect(decodeURIComponent(raw)).toContain(
+        'kafka_consumergroup_lag_sum{consumergroup=~"tokenmeter-processor\\\\..*"}',
+      );
+      expect(result.stderr).toMatch(/lag=1234/);
+      const calls = readFileSync(join(fake, 'calls.log'), 'utf8');
+      expect(calls).not.toMatch(/port-forward|exec /);
+    });
   });
 });
