@@ -24,6 +24,12 @@ module "server_cloud_init" {
   node_labels               = var.server_node.labels
   node_taints               = var.server_node.taints
   extra_args                = var.server_node.extra_args
+  ebs_csi = var.ebs_csi.enabled ? {
+    chart_version              = var.ebs_csi.chart_version
+    storage_class_name         = var.ebs_csi.storage_class_name
+    credentials_parameter_name = local.ebs_csi_parameter_name
+    kms_key_arn                = var.ebs_csi.kms_key_arn
+  } : null
 }
 
 locals {
@@ -68,14 +74,17 @@ resource "aws_instance" "server" {
 
   lifecycle {
     # A new AMI release must not replace the server on the next plan; roll the OS on purpose
-    # with `tofu apply -replace=...`.
-    ignore_changes = [ami]
+    # with `tofu apply -replace=...`. Nor may a new k3s_version: updating user_data in place stops
+    # and starts the instance, and it only runs at first boot anyway (K3s is upgraded in place,
+    # docs/DEPLOY.md "Upgrading K3s").
+    ignore_changes = [ami, user_data]
   }
 
   depends_on = [
     aws_iam_role_policy.parameters,
     aws_iam_role_policy_attachment.ssm_core,
     aws_route.public_internet,
+    aws_iam_user_policy.ebs_csi,
   ]
 }
 
@@ -107,8 +116,10 @@ resource "aws_instance" "agent" {
   iam_instance_profile        = aws_iam_instance_profile.node["agent"].name
   associate_public_ip_address = !var.enable_nat_gateway
   user_data                   = module.agent_cloud_init.user_data
-  # Agents hold no state: a new K3s version or server address rebuilds them.
-  user_data_replace_on_change = true
+  # Never replaced by a plan: a new k3s_version in user_data used to rebuild every agent at once,
+  # taking two of three KRaft voters and MongoDB members down together. K3s is upgraded in place,
+  # and a node is replaced on purpose, one at a time (docs/DEPLOY.md, "Upgrading K3s").
+  user_data_replace_on_change = false
 
   metadata_options {
     http_endpoint               = local.metadata_options.http_endpoint
@@ -129,7 +140,10 @@ resource "aws_instance" "agent" {
   tags = merge(local.tags, { Name = "${var.name}-k3s-agent-${count.index}", "k3s-role" = "agent" })
 
   lifecycle {
-    ignore_changes = [ami]
+    # user_data only runs at first boot: a changed one (new k3s_version) means nothing to a running
+    # node, and must not replace it either. `tofu apply -replace='aws_instance.agent[N]'` does, for
+    # one node, after it is drained.
+    ignore_changes = [ami, user_data]
   }
 
   depends_on = [

@@ -25,6 +25,14 @@ data "aws_iam_policy_document" "server_parameters" {
   }
 }
 
+data "aws_iam_policy_document" "ebs_csi_credentials" {
+  statement {
+    sid       = "ReadEbsCsiCredentials"
+    actions   = ["ssm:GetParameter"]
+    resources = [for p in aws_ssm_parameter.ebs_csi_credentials : p.arn]
+  }
+}
+
 data "aws_iam_policy_document" "agent_parameters" {
   statement {
     sid       = "ReadClusterToken"
@@ -46,7 +54,7 @@ locals {
   ssm_managed_instance_core_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
   node_roles = {
-    server = data.aws_iam_policy_document.server_parameters.json
+    server = var.ebs_csi.enabled ? data.aws_iam_policy_document.server_with_ebs_csi.json : data.aws_iam_policy_document.server_parameters.json
     agent  = data.aws_iam_policy_document.agent_parameters.json
   }
 }
@@ -83,4 +91,123 @@ resource "aws_iam_instance_profile" "node" {
   role        = aws_iam_role.node[each.key].name
 
   tags = local.tags
+}
+
+data "aws_iam_policy_document" "server_with_ebs_csi" {
+  source_policy_documents = [
+    data.aws_iam_policy_document.server_parameters.json,
+    data.aws_iam_policy_document.ebs_csi_credentials.json,
+  ]
+}
+
+# The EBS CSI driver's identity: an IAM user, because on K3s (no IRSA) the alternative is the node
+# role through IMDS, which would need hop limit 2 and hand every pod the role that reads the cluster
+# token. It may only manage EBS volumes and snapshots, create only encrypted volumes, and delete or
+# detach only volumes the driver tagged (ebs.csi.aws.com/cluster = true).
+resource "aws_iam_user" "ebs_csi" {
+  count = var.ebs_csi.enabled ? 1 : 0
+
+  name = "${var.name}-ebs-csi"
+  path = "/k3s/"
+
+  tags = local.tags
+}
+
+resource "aws_iam_access_key" "ebs_csi" {
+  count = var.ebs_csi.enabled ? 1 : 0
+
+  user = aws_iam_user.ebs_csi[0].name
+}
+
+data "aws_iam_policy_document" "ebs_csi" {
+  statement {
+    sid = "Describe"
+    actions = [
+      "ec2:DescribeAvailabilityZones",
+      "ec2:DescribeInstances",
+      "ec2:DescribeSnapshots",
+      "ec2:DescribeTags",
+      "ec2:DescribeVolumes",
+      "ec2:DescribeVolumesModifications",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "CreateEncryptedTaggedVolumes"
+    actions   = ["ec2:CreateVolume"]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"]
+
+    condition {
+      test     = "Bool"
+      variable = "ec2:Encrypted"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/ebs.csi.aws.com/cluster"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "CreateVolumesFromSnapshots"
+    actions   = ["ec2:CreateVolume"]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"]
+  }
+
+  statement {
+    sid       = "TagOnCreate"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*", "arn:${data.aws_partition.current.partition}:ec2:*:*:snapshot/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["CreateVolume", "CreateSnapshot"]
+    }
+  }
+
+  statement {
+    sid       = "ManageOwnVolumes"
+    actions   = ["ec2:AttachVolume", "ec2:DetachVolume", "ec2:ModifyVolume", "ec2:DeleteVolume", "ec2:CreateSnapshot"]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:*:*:volume/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/ebs.csi.aws.com/cluster"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "AttachToClusterInstances"
+    actions   = ["ec2:AttachVolume", "ec2:DetachVolume"]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:*:*:instance/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Project"
+      values   = [local.tags.Project]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.ebs_csi.kms_key_arn == null ? [] : [var.ebs_csi.kms_key_arn]
+
+    content {
+      sid       = "UseTheVolumeKey"
+      actions   = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncrypt*"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_user_policy" "ebs_csi" {
+  count = var.ebs_csi.enabled ? 1 : 0
+
+  name   = "ebs-csi-driver"
+  user   = aws_iam_user.ebs_csi[0].name
+  policy = data.aws_iam_policy_document.ebs_csi.json
 }

@@ -28,6 +28,7 @@ locals {
   ssm_parameter_prefix      = coalesce(var.ssm_parameter_prefix, "/${var.name}/k3s")
   token_parameter_name      = "${local.ssm_parameter_prefix}/token"
   kubeconfig_parameter_name = "${local.ssm_parameter_prefix}/kubeconfig"
+  ebs_csi_parameter_name    = "${local.ssm_parameter_prefix}/ebs-csi-credentials"
 
   # Without a NAT gateway a private subnet has no route out, so agents use the public subnets.
   agent_subnet_ids = var.enable_nat_gateway ? [for az in local.azs : aws_subnet.private[az].id] : [for az in local.azs : aws_subnet.public[az].id]

@@ -62,3 +62,8 @@ output "kubeconfig_parameter_name" {
   description = "SSM SecureString parameter the server writes its admin kubeconfig to."
   value       = aws_ssm_parameter.kubeconfig.name
 }
+
+output "storage_class_name" {
+  description = "The encrypted gp3 StorageClass (EBS CSI, Retain) for stateful workloads, or null when ebs_csi is off."
+  value       = var.ebs_csi.enabled ? var.ebs_csi.storage_class_name : null
+}

@@ -32,3 +32,19 @@ resource "aws_ssm_parameter" "kubeconfig" {
     ignore_changes = [value, tier]
   }
 }
+
+# The EBS CSI driver's key ({"key_id", "access_key"}): the server reads it at boot into Secret
+# kube-system/aws-secret. Like the token, it is in the Terraform state; keep the state safe.
+resource "aws_ssm_parameter" "ebs_csi_credentials" {
+  count = var.ebs_csi.enabled ? 1 : 0
+
+  name        = local.ebs_csi_parameter_name
+  description = "Access key of the EBS CSI driver of ${var.name}, read by the K3s server at boot"
+  type        = "SecureString"
+  value = jsonencode({
+    key_id     = aws_iam_access_key.ebs_csi[0].id
+    access_key = aws_iam_access_key.ebs_csi[0].secret
+  })
+
+  tags = local.tags
+}

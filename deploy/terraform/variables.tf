@@ -178,3 +178,22 @@ variable "ssm_parameter_prefix" {
     error_message = "ssm_parameter_prefix must look like /tokenmeter/k3s (no trailing slash)."
   }
 }
+
+variable "ebs_csi" {
+  description = <<-EOT
+    The AWS EBS CSI driver, installed by the server's K3s (helm-controller), with one StorageClass
+    that stateful workloads use instead of local-path on the nodes' root disks: gp3, encrypted
+    (kms_key_arn, or the account's default EBS key), WaitForFirstConsumer, reclaimPolicy Retain.
+    Its volumes outlive the instances, so replacing a node keeps Kafka's and MongoDB's data.
+    The driver authenticates as an IAM user limited to EBS volumes whose key is kept in SSM
+    Parameter Store (the nodes keep IMDS hop limit 1, so pods never get the instance role).
+  EOT
+  type = object({
+    enabled            = optional(bool, true)
+    chart_version      = optional(string, "2.48.0")
+    storage_class_name = optional(string, "ebs-gp3")
+    kms_key_arn        = optional(string)
+  })
+  default  = {}
+  nullable = false
+}

@@ -159,11 +159,15 @@ monitoring() {
   helm_cmd repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update >/dev/null
   helm_cmd repo add grafana https://grafana.github.io/helm-charts --force-update >/dev/null
   helm_cmd repo update prometheus-community grafana >/dev/null
+  # Per-topology overlays (deploy/cluster/monitoring/<topology>/): ha keeps Prometheus and Loki on EBS.
+  local overlay=deploy/cluster/monitoring/$TOPOLOGY kps_values=() loki_values=()
+  [[ -f "$overlay/kube-prometheus-stack-values.yaml" ]] && kps_values=(-f "$overlay/kube-prometheus-stack-values.yaml")
+  [[ -f "$overlay/loki-values.yaml" ]] && loki_values=(-f "$overlay/loki-values.yaml")
   helm_cmd upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack -n monitoring \
     --version "$KUBE_PROMETHEUS_STACK_VERSION" -f deploy/cluster/monitoring/kube-prometheus-stack-values.yaml \
-    --wait --timeout "${WAIT_SECONDS}s"
+    "${kps_values[@]}" --wait --timeout "${WAIT_SECONDS}s"
   helm_cmd upgrade --install loki grafana/loki -n monitoring --version "$LOKI_CHART_VERSION" \
-    -f deploy/cluster/monitoring/loki-values.yaml --wait --timeout "${WAIT_SECONDS}s"
+    -f deploy/cluster/monitoring/loki-values.yaml "${loki_values[@]}" --wait --timeout "${WAIT_SECONDS}s"
   helm_cmd upgrade --install alloy grafana/alloy -n monitoring --version "$ALLOY_CHART_VERSION" \
     -f deploy/cluster/monitoring/alloy-values.yaml --wait --timeout "${WAIT_SECONDS}s"
   if [[ "$TOPOLOGY" == "ha" || "${KEDA:-0}" == "1" ]]; then

@@ -115,3 +115,37 @@ describe.each(providerFreeModules)('deploy/terraform/modules/%s', (moduleName) =
     expect(existsSync(join(moduleDir, '.terraform.lock.hcl'))).toBe(false);
   });
 });
+
+// The root module needs the AWS provider, so what must hold of it is read from its source.
+describe('deploy/terraform: nodes and their data survive a K3s version change', () => {
+  const compute = readFileSync(join(terraformDir, 'compute.tf'), 'utf8');
+  const resourceBlock = (name: string): string => {
+    const start = compute.indexOf(`resource "aws_instance" "${name}"`);
+    expect(start).toBeGreaterThanOrEqual(0);
+    const next = compute.indexOf('\nresource "', start + 1);
+    return compute.slice(start, next === -1 ? undefined : next);
+  };
+
+  it.each(['server', 'agent'])('never replaces the %s because its user_data (k3s_version) changed', (name) => {
+    const block = resourceBlock(name);
+    expect(block).toMatch(/user_data_replace_on_change\s*=\s*false/);
+    // Updating user_data in place would stop and start the instance.
+    expect(block).toMatch(/ignore_changes\s*=\s*\[[^\]]*\buser_data\b[^\]]*\]/);
+  });
+
+  it('installs the EBS CSI driver with its StorageClass by default, the one the ha values use', () => {
+    const variables = readFileSync(join(terraformDir, 'variables.tf'), 'utf8');
+    const ebs = /variable "ebs_csi" \{[\s\S]*?\n\}/.exec(variables)?.[0] ?? '';
+    expect(ebs).toMatch(/enabled\s*=\s*optional\(bool, true\)/);
+    const storageClass = /storage_class_name\s*=\s*optional\(string, "([^"]+)"\)/.exec(ebs)?.[1];
+    expect(storageClass).toBe('ebs-gp3');
+    expect(compute).toMatch(/ebs_csi = var\.ebs_csi\.enabled \?/);
+    const iam = readFileSync(join(terraformDir, 'iam.tf'), 'utf8');
+    expect(iam).toMatch(/resource "aws_iam_user_policy" "ebs_csi"/);
+    expect(iam).toMatch(/variable = "ec2:Encrypted"/);
+    for (const file of ['kafka.yaml', 'mongodb.yaml']) {
+      const values = readFileSync(join(repoRoot, 'deploy', 'cluster', 'values', 'ha', file), 'utf8');
+      expect({ file, storageClass: /storageClass: (\S+)/.exec(values)?.[1] }).toEqual({ file, storageClass });
+    }
+  });
+});

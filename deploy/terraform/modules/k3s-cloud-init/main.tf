@@ -25,6 +25,43 @@ locals {
   )
   k3s_config_yaml = yamlencode(local.k3s_config)
 
+  # K3s applies every manifest in this directory on the server, and re-applies it when it changes.
+  manifests_dir = "/var/lib/rancher/k3s/server/manifests"
+
+  # The EBS CSI driver as a HelmChart of K3s' helm-controller. The node plugin runs on the host
+  # network so it reaches IMDS (hop limit 1) for the instance id and zone; the controller gets the
+  # region from here and its credentials from Secret aws-secret (the bootstrap script writes it).
+  ebs_csi_manifest = var.ebs_csi == null ? null : yamlencode({
+    apiVersion = "helm.cattle.io/v1"
+    kind       = "HelmChart"
+    metadata   = { name = "aws-ebs-csi-driver", namespace = "kube-system" }
+    spec = {
+      repo            = "https://kubernetes-sigs.github.io/aws-ebs-csi-driver"
+      chart           = "aws-ebs-csi-driver"
+      version         = var.ebs_csi.chart_version
+      targetNamespace = "kube-system"
+      valuesContent = yamlencode({
+        awsAccessSecret = { name = "aws-secret", keyId = "key_id", accessKey = "access_key" }
+        controller = {
+          region          = var.aws_region
+          replicaCount    = 1
+          extraVolumeTags = { "tokenmeter.io/managed-by" = "ebs-csi" }
+        }
+        node = { hostNetwork = true }
+        storageClasses = [{
+          name                 = var.ebs_csi.storage_class_name
+          volumeBindingMode    = "WaitForFirstConsumer"
+          reclaimPolicy        = "Retain"
+          allowVolumeExpansion = true
+          parameters = merge(
+            { type = "gp3", encrypted = "true", "csi.storage.k8s.io/fstype" = "ext4" },
+            var.ebs_csi.kms_key_arn == null ? {} : { kmsKeyId = var.ebs_csi.kms_key_arn },
+          )
+        }]
+      })
+    }
+  })
+
   bootstrap_script = templatefile("${path.module}/templates/k3s-bootstrap.sh.tftpl", {
     role                      = var.role
     k3s_version               = var.k3s_version
@@ -35,6 +72,8 @@ locals {
     token_file                = local.token_file
     kubeconfig_parameter_name = var.kubeconfig_parameter_name
     server_url                = local.server_url
+    ebs_csi_parameter_name    = var.ebs_csi == null ? null : var.ebs_csi.credentials_parameter_name
+    manifests_dir             = local.manifests_dir
   })
 
   user_data = templatefile("${path.module}/templates/cloud-config.yaml.tftpl", {
@@ -42,5 +81,11 @@ locals {
     k3s_version      = var.k3s_version
     k3s_config_yaml  = local.k3s_config_yaml
     bootstrap_script = local.bootstrap_script
+    extra_files = local.ebs_csi_manifest == null ? [] : [{
+      path        = "${local.manifests_dir}/aws-ebs-csi-driver.yaml"
+      owner       = "root:root"
+      permissions = "0600"
+      content     = local.ebs_csi_manifest
+    }]
   })
 }

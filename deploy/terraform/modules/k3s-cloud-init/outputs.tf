@@ -13,6 +13,11 @@ output "user_data" {
   }
 
   precondition {
+    condition     = var.role == "server" || var.ebs_csi == null
+    error_message = "ebs_csi is a server setting: the server installs the driver for the whole cluster."
+  }
+
+  precondition {
     condition     = length(local.user_data) <= 16384
     error_message = "The rendered user_data exceeds the 16 KiB EC2 limit."
   }
@@ -31,4 +36,9 @@ output "install_exec" {
 output "install_script_url" {
   description = "The K3s install script the node downloads at boot."
   value       = local.install_script_url
+}
+
+output "ebs_csi_manifest" {
+  description = "The HelmChart manifest of the EBS CSI driver and its StorageClass the server writes, or null."
+  value       = local.ebs_csi_manifest
 }

@@ -141,3 +141,36 @@ variable "extra_args" {
     error_message = "extra_args must not set --token, --token-file or --agent-token: the cluster token is read from SSM at boot."
   }
 }
+
+variable "ebs_csi" {
+  description = <<-EOT
+    Server only: install the AWS EBS CSI driver (K3s' helm-controller, from the auto-deploy manifests
+    directory) at chart_version with one StorageClass named storage_class_name: gp3, encrypted (with
+    kms_key_arn, or the account's default EBS key), WaitForFirstConsumer, reclaimPolicy Retain,
+    expandable. The driver's AWS credentials are read at boot from the SSM SecureString
+    credentials_parameter_name ({"key_id": ..., "access_key": ...}) into Secret kube-system/aws-secret,
+    so the nodes keep IMDS hop limit 1. Null installs nothing.
+  EOT
+  type = object({
+    chart_version              = string
+    storage_class_name         = string
+    credentials_parameter_name = string
+    kms_key_arn                = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.ebs_csi == null || can(regex("^\\d+\\.\\d+\\.\\d+$", var.ebs_csi.chart_version))
+    error_message = "ebs_csi.chart_version must be an exact chart version such as 2.54.1."
+  }
+
+  validation {
+    condition     = var.ebs_csi == null || can(regex("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$", var.ebs_csi.storage_class_name))
+    error_message = "ebs_csi.storage_class_name must be a DNS-1123 name."
+  }
+
+  validation {
+    condition     = var.ebs_csi == null || can(regex("^/[A-Za-z0-9_./-]+$", var.ebs_csi.credentials_parameter_name))
+    error_message = "ebs_csi.credentials_parameter_name must be a fully qualified SSM parameter name."
+  }
+}

@@ -205,3 +205,81 @@ run "rejects_invalid_taint" {
 
   expect_failures = [var.node_taints]
 }
+
+run "server_installs_the_ebs_csi_driver_with_an_encrypted_retained_gp3_class" {
+  command = plan
+
+  variables {
+    role = "server"
+    ebs_csi = {
+      chart_version              = "2.54.1"
+      storage_class_name         = "ebs-gp3"
+      credentials_parameter_name = "/tokenmeter/k3s/ebs-csi-credentials"
+    }
+  }
+
+  assert {
+    condition = (
+      yamldecode(output.ebs_csi_manifest).kind == "HelmChart" &&
+      yamldecode(output.ebs_csi_manifest).spec.chart == "aws-ebs-csi-driver" &&
+      yamldecode(output.ebs_csi_manifest).spec.version == "2.54.1"
+    )
+    error_message = "The server must install the EBS CSI driver chart at the pinned version:\n${output.ebs_csi_manifest}"
+  }
+
+  assert {
+    condition = yamldecode(yamldecode(output.ebs_csi_manifest).spec.valuesContent).storageClasses == [{
+      name                 = "ebs-gp3"
+      volumeBindingMode    = "WaitForFirstConsumer"
+      reclaimPolicy        = "Retain"
+      allowVolumeExpansion = true
+      parameters           = { type = "gp3", encrypted = "true", "csi.storage.k8s.io/fstype" = "ext4" }
+    }]
+    error_message = "The StorageClass must be gp3, encrypted, WaitForFirstConsumer and Retain:\n${output.ebs_csi_manifest}"
+  }
+
+  assert {
+    condition     = yamldecode(yamldecode(output.ebs_csi_manifest).spec.valuesContent).node.hostNetwork == true
+    error_message = "The node plugin must run on the host network to reach IMDS with hop limit 1."
+  }
+
+  assert {
+    condition = (
+      strcontains(output.user_data, "/var/lib/rancher/k3s/server/manifests/aws-ebs-csi-driver.yaml") &&
+      strcontains(output.user_data, "/tokenmeter/k3s/ebs-csi-credentials") &&
+      !strcontains(output.user_data, "access_key: \"AKIA")
+    )
+    error_message = "The user_data must write the manifest and read the credentials from SSM at boot, never carry them."
+  }
+}
+
+run "rejects_ebs_csi_on_an_agent" {
+  command = plan
+
+  variables {
+    role           = "agent"
+    server_address = "10.0.0.10"
+    ebs_csi = {
+      chart_version              = "2.54.1"
+      storage_class_name         = "ebs-gp3"
+      credentials_parameter_name = "/tokenmeter/k3s/ebs-csi-credentials"
+    }
+  }
+
+  expect_failures = [output.user_data]
+}
+
+run "rejects_an_unpinned_ebs_csi_chart" {
+  command = plan
+
+  variables {
+    role = "server"
+    ebs_csi = {
+      chart_version              = "latest"
+      storage_class_name         = "ebs-gp3"
+      credentials_parameter_name = "/tokenmeter/k3s/ebs-csi-credentials"
+    }
+  }
+
+  expect_failures = [var.ebs_csi]
+}
