@@ -87,28 +87,33 @@ const tokens: TokenUsageEvent[] = Array.from({ length: 1_500 }, (_, i) => {
   });
 }).map((e) => JSON.parse(JSON.stringify(e)) as TokenUsageEvent);
 
-// Two nodes x two GPUs, one sample every 30 s, energy counter rising with power.
+// Two nodes x two GPUs, one sample every 30 s, energy counter rising with power. Some samples
+// have no utilisation (gpu.v1: not measured, e.g. a MIG GPU on nvidia-smi): node-2's GPUs during
+// the 15-minute bucket UNMEASURED_FROM, every 7th sample of node-1/0, and node-1/1's last one.
+const UNMEASURED_FROM = base + 75 * MINUTE;
 const gpus: GpuSample[] = [];
 for (const node of NODES) {
   for (const gpuIndex of [0, 1]) {
     let energyJ = 1_000_000 + gpuIndex * 50_000;
-    for (let t = dataFrom; t < dataFrom + spanMs; t += 30_000) {
+    for (let t = dataFrom, k = 0; t < dataFrom + spanMs; t += 30_000, k += 1) {
       const utilizationPct = Math.round(random() * 1000) / 10;
       const powerW = Math.round((80 + utilizationPct * 6) * 10) / 10;
       energyJ += powerW * 30;
-      gpus.push(
-        buildGpuSample({
-          eventId: `qe2e-${id}-g-${node}-${gpuIndex}-${t}`,
-          time: new Date(t + 1_000).toISOString(),
-          node,
-          gpuIndex,
-          utilizationPct,
-          memoryUsedMiB: 20_000 + Math.floor(random() * 40_000),
-          powerW,
-          temperatureC: 40 + Math.floor(random() * 40),
-          energyJ: Math.round(energyJ * 10) / 10,
-        }),
-      );
+      const { utilizationPct: _measured, ...unmeasured } = buildGpuSample({
+        eventId: `qe2e-${id}-g-${node}-${gpuIndex}-${t}`,
+        time: new Date(t + 1_000).toISOString(),
+        node,
+        gpuIndex,
+        memoryUsedMiB: 20_000 + Math.floor(random() * 40_000),
+        powerW,
+        temperatureC: 40 + Math.floor(random() * 40),
+        energyJ: Math.round(energyJ * 10) / 10,
+      });
+      const measured =
+        !(node === 'node-2' && t >= UNMEASURED_FROM && t < UNMEASURED_FROM + 15 * MINUTE) &&
+        !(node === 'node-1' && gpuIndex === 0 && k % 7 === 3) &&
+        !(node === 'node-1' && gpuIndex === 1 && t + 30_000 >= dataFrom + spanMs);
+      gpus.push(measured ? { ...unmeasured, utilizationPct } : unmeasured);
     }
   }
 }
@@ -443,6 +448,53 @@ describe('GPU series, inventory and efficiency', () => {
     expect(differences).toEqual([]);
   });
 
+  it('counts a sample without utilisation in samples and memory/power, not in the utilisation average', async () => {
+    // node-1/0: a minute with one measured and one unmeasured sample.
+    const unmeasured = gpus.find((g) => g.node === 'node-1' && g.gpuIndex === 0 && g.utilizationPct === undefined);
+    const minute = floorTo(Date.parse(unmeasured?.time ?? ''), MINUTE);
+    const sameMinute = gpus.filter(
+      (g) => g.node === 'node-1' && g.gpuIndex === 0 && floorTo(Date.parse(g.time), MINUTE) === minute,
+    );
+    const measured = sameMinute.filter((g) => g.utilizationPct !== undefined);
+    expect([sameMinute.length, measured.length]).toEqual([2, 1]);
+    const oneMinute = await getOk('/v1/gpus/series', {
+      from: iso(minute),
+      to: iso(minute + MINUTE),
+      step: '1m',
+      node: 'node-1',
+      gpuIndex: '0',
+    });
+    const [point] = (oneMinute.series as { points: GpuPointJson[] }[])[0]?.points ?? [];
+    const utilization = measured[0]?.utilizationPct;
+    expect(point).toMatchObject({ samples: 2, utilizationPct: { avg: utilization, max: utilization } });
+    expect(point?.powerW.avg).toBeCloseTo(mean(sameMinute.map((g) => g.powerW)) ?? Number.NaN, 6);
+
+    // node-2: a 15-minute bucket in which neither GPU measured utilisation.
+    const quarter = await getOk('/v1/gpus/series', {
+      from: iso(UNMEASURED_FROM),
+      to: iso(UNMEASURED_FROM + 15 * MINUTE),
+      step: '15m',
+      node: 'node-2',
+    });
+    expect(quarter.series).toHaveLength(2);
+    for (const s of quarter.series as { points: GpuPointJson[] }[]) {
+      expect(s.points).toEqual([expect.objectContaining({ samples: 30, utilizationPct: { avg: null, max: null } })]);
+      expect(s.points[0]?.powerW.avg).not.toBeNull();
+    }
+    const efficiency = await getOk('/v1/efficiency', {
+      from: iso(UNMEASURED_FROM),
+      to: iso(UNMEASURED_FROM + 15 * MINUTE),
+      step: '15m',
+      node: 'node-2',
+    });
+    const points = (efficiency.series as { points: Json[] }[]).flatMap((s) => s.points);
+    expect(points.length).toBeGreaterThan(0);
+    for (const p of points) {
+      expect(p.gpuSeconds).toBeNull();
+      expect(p.energyJ).not.toBeNull();
+    }
+  });
+
   it('lists every GPU with its latest sample', async () => {
     const body = await getOk('/v1/gpus', {});
     const items = body.items as Json[];
@@ -460,6 +512,9 @@ describe('GPU series, inventory and efficiency', () => {
       expect(item.latest).toEqual(rest);
       expect(item.gpuUuid).toBe(latest.gpuUuid);
     }
+    // node-1/1's last sample measured no utilisation: the inventory shows it without one.
+    expect(items[1]?.latest).not.toHaveProperty('utilizationPct');
+    expect(items[1]?.latest).toHaveProperty('powerW');
     expect(((await getOk('/v1/gpus', { node: 'node-2' })).items as Json[]).map((g) => g.gpuIndex)).toEqual([0, 1]);
   });
 
@@ -470,21 +525,22 @@ describe('GPU series, inventory and efficiency', () => {
     const body = await getOk('/v1/efficiency', { from: iso(fromMs), to: iso(toMs), step: '15m' });
     const series = body.series as { key: { node: string; model: string }; points: Json[] }[];
     const differences: string[] = [];
-    const nodeTotals = new Map<string, Map<number, { energyJ?: number; busy: number; tokens: number }>>();
+    // `busy` stays undefined where no GPU of the node measured utilisation: unknown, not 0.
+    const nodeTotals = new Map<string, Map<number, { energyJ?: number; busy?: number; tokens: number }>>();
     for (const node of NODES) {
-      const perBucket = new Map<number, { energyJ?: number; busy: number; tokens: number }>();
+      const perBucket = new Map<number, { energyJ?: number; busy?: number; tokens: number }>();
       for (const gpuIndex of [0, 1]) {
         const own = gpus.filter((g) => g.node === node && g.gpuIndex === gpuIndex);
         for (const [t, b] of expectedGpuBuckets(own, { fromMs, toMs, stepMs })) {
-          const x = perBucket.get(t) ?? { busy: 0, tokens: 0 };
-          x.busy += b.busySeconds;
+          const x = perBucket.get(t) ?? { tokens: 0 };
+          if (b.utilization.length > 0) x.busy = (x.busy ?? 0) + b.busySeconds;
           if (b.energyJ !== undefined) x.energyJ = (x.energyJ ?? 0) + b.energyJ;
           perBucket.set(t, x);
         }
       }
       for (const e of tokens.filter((x) => x.node === node)) {
         const t = floorTo(Date.parse(e.time), stepMs);
-        const x = perBucket.get(t) ?? { busy: 0, tokens: 0 };
+        const x = perBucket.get(t) ?? { tokens: 0 };
         x.tokens += e.inputTokens + e.outputTokens;
         perBucket.set(t, x);
       }
@@ -502,7 +558,7 @@ describe('GPU series, inventory and efficiency', () => {
         const node = nodeTotals.get(s.key.node)?.get(t);
         const share = node !== undefined && node.tokens > 0 ? own / node.tokens : 0;
         const energyJ = node?.energyJ === undefined ? null : node.energyJ * share;
-        const gpuSeconds = node === undefined || node.busy === 0 ? null : node.busy * share;
+        const gpuSeconds = node?.busy === undefined ? null : node.busy * share;
         const where = `${s.key.node}/${s.key.model} @ ${String(p.t)}`;
         if (p.tokens !== own) differences.push(`${where}: tokens ${String(p.tokens)} != ${own}`);
         const pairs: [string, unknown, number | null][] = [

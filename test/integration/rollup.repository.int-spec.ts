@@ -3,7 +3,11 @@
 // recomputation from the raw events agrees with every stored field.
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import {
+  accumulateGpuRollups,
+  type GpuRollupDocument,
+  gpuRollupIds,
   gpuSampleToDocument,
+  gpuUtilizationSamples,
   histogramPercentile,
   exactPercentile,
   HISTOGRAM_MAX_RELATIVE_ERROR,
@@ -17,6 +21,7 @@ import {
 } from '@tokenmeter/contracts/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
 import { MongoConnection } from '@tokenmeter/telemetry';
+import { Double, Long } from 'mongodb';
 import {
   type OwnedEvent,
   RollupConflictError,
@@ -57,6 +62,18 @@ async function storeRaw(events: TokenUsageEvent[]): Promise<void> {
   await mongo
     .collection<TokenEventDocument>(RAW_COLLECTIONS.tokens)
     .insertMany(events.map((e, i) => tokenEventToDocument(e, { storedAt, src: { p: 0, o: i } })));
+}
+
+async function storeRawGpu(samples: GpuSample[]): Promise<void> {
+  await mongo
+    .collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu)
+    .insertMany(samples.map((s) => gpuSampleToDocument(s, { storedAt: new Date() })));
+}
+
+/** The sample without utilizationPct (not measured, e.g. a MIG GPU on nvidia-smi) when `unmeasured`. */
+function withoutUtilizationIf(unmeasured: boolean, sample: GpuSample): GpuSample {
+  const { utilizationPct: _utilizationPct, ...rest } = sample;
+  return unmeasured ? rest : sample;
 }
 
 const owned = <E>(events: E[], firstOffset = 0): OwnedEvent<E>[] =>
@@ -137,27 +154,86 @@ describe.each([false, true])('RollupRepository (conditional writes: %s)', (condi
     }
   });
 
-  it('rolls up GPU samples exactly', async () => {
+  it('rolls up GPU samples exactly, those without utilisation included', async () => {
     const samples: GpuSample[] = Array.from({ length: 120 }, (_, i) =>
-      buildGpuSample(
-        {
-          eventId: `gpu-${i}`,
-          gpuIndex: i % 4,
-          time: new Date(NOW - 600_000 + i * 5_000).toISOString(),
-          energyJ: i % 7 === 0 ? undefined : 1_000 + i * 10,
-          powerW: 100 + i,
-        },
-        { nowMs: NOW },
+      withoutUtilizationIf(
+        i % 6 === 1 || (i % 4 === 3 && i < 48),
+        buildGpuSample(
+          {
+            eventId: `gpu-${i}`,
+            gpuIndex: i % 4,
+            time: new Date(NOW - 600_000 + i * 5_000).toISOString(),
+            energyJ: i % 7 === 0 ? undefined : 1_000 + i * 10,
+            powerW: 100 + i,
+            utilizationPct: i % 101,
+          },
+          { nowMs: NOW },
+        ),
       ),
     );
-    await mongo
-      .collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu)
-      .insertMany(samples.map((s) => gpuSampleToDocument(s, { storedAt: new Date() })));
+    await storeRawGpu(samples);
     await repo.applyGpu(3, 119, owned(samples));
     await repo.applyGpu(3, 119, owned(samples));
     const check = await checkRollups(mongoUrl, dbName);
     expect(check.gpu.differences).toEqual([]);
     expect(check.gpu.documentsChecked).toBeGreaterThan(4);
+    const docs = await mongo.collection<GpuRollupDocument>(ROLLUP_COLLECTIONS.gpu).find({}).toArray();
+    for (const doc of docs) {
+      const own = samples.filter((s) => gpuRollupIds(s).includes(doc._id));
+      const measured = own.filter((s) => s.utilizationPct !== undefined);
+      expect([Number(doc.samples), gpuUtilizationSamples(doc)]).toEqual([own.length, measured.length]);
+    }
+    // GPU 3's first 4 minutes measured no utilisation: counted, without a maximum.
+    expect(
+      docs.some((d) => Number(d.samples) > 0 && gpuUtilizationSamples(d) === 0 && !('utilizationPctMax' in d)),
+    ).toBe(true);
+  });
+
+  it('stays exact in a bucket an older processor (no samplesWithoutUtilization) had already written to', async () => {
+    // One minute (and hour) for all 40 samples, so both documents hold old and new ones.
+    const minuteStart = Math.floor((NOW - 1_200_000) / 3_600_000) * 3_600_000 + 60_000;
+    const time = (i: number) => new Date(minuteStart + i * 1_500).toISOString();
+    const before = Array.from({ length: 20 }, (_, i) =>
+      buildGpuSample({ eventId: `old-${i}`, gpuIndex: 7, time: time(i), utilizationPct: 10 + i }, { nowMs: NOW }),
+    );
+    const after = Array.from({ length: 20 }, (_, i) =>
+      withoutUtilizationIf(
+        i % 3 === 0,
+        buildGpuSample({ eventId: `new-${i}`, gpuIndex: 7, time: time(i + 20), utilizationPct: 50 }, { nowMs: NOW }),
+      ),
+    );
+    await storeRawGpu([...before, ...after]);
+    // What the processor wrote before utilisation became optional: the same update, without the
+    // count of samples without utilisation.
+    for (const d of accumulateGpuRollups(before).values()) {
+      const { samplesWithoutUtilization: _new, ...counts } = d.counts;
+      const inc: Record<string, Long | Double> = {};
+      for (const [k, v] of Object.entries(counts)) inc[k] = Long.fromNumber(v);
+      for (const [k, v] of Object.entries(d.sums)) inc[k] = new Double(v);
+      await mongo
+        .collection<{ _id: string }>(ROLLUP_COLLECTIONS.gpu)
+        .updateOne(
+          { _id: d._id },
+          { $setOnInsert: d.identity, $inc: inc, $max: d.max, $set: { 'wm.p2': before.length - 1 } },
+          { upsert: true },
+        );
+    }
+    await repo.applyGpu(2, 39, owned(after, 20));
+    expect((await checkRollups(mongoUrl, dbName)).gpu.differences).toEqual([]);
+    const docs = await mongo.collection<GpuRollupDocument>(ROLLUP_COLLECTIONS.gpu).find({}).toArray();
+    expect(docs.map((d) => [d.resolution, Number(d.samples), d.samplesWithoutUtilization]).sort()).toEqual([
+      ['1h', 40, 7],
+      ['1m', 40, 7],
+    ]);
+    for (const doc of docs) {
+      const own = [...before, ...after].filter((s) => gpuRollupIds(s).includes(doc._id));
+      const measured = own.flatMap((s) => (s.utilizationPct === undefined ? [] : [s.utilizationPct]));
+      expect(gpuUtilizationSamples(doc)).toBe(measured.length);
+      expect(doc.utilizationPctSum / gpuUtilizationSamples(doc)).toBeCloseTo(
+        measured.reduce((a, b) => a + b, 0) / measured.length,
+        9,
+      );
+    }
   });
 
   it('keeps watermarks per partition', async () => {

@@ -195,6 +195,8 @@ export function gpuTraffic(
         };
         // The energy counter is missing from some exporters' samples.
         if (random() < 0.9) sample.energyJ = Math.round(energyJ * 1000) / 1000;
+        // Utilisation is absent from a few (a MIG GPU on nvidia-smi): counted in samples only.
+        if (random() < 0.05) delete sample.utilizationPct;
         samples.push({ ...sample, _t: ms });
       }
     }

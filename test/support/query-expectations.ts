@@ -59,12 +59,16 @@ export function expectedTokenBuckets(
 
 export interface ExpectedGpuBucket {
   samples: number;
+  /** Of the samples that measured it (utilizationPct is optional). */
   utilization: number[];
   memory: number[];
   power: number[];
   temperature: number[];
   energyJ?: number;
-  /** Busy GPU-seconds: per minute, mean utilization / 100 x 60 s. */
+  /**
+   * Busy GPU-seconds: per minute with a utilisation reading, mean utilization / 100 x 60 s; a
+   * minute without one adds nothing.
+   */
   busySeconds: number;
 }
 
@@ -101,7 +105,7 @@ export function expectedGpuBuckets(
     };
     out.set(start, b);
     b.samples += 1;
-    b.utilization.push(s.utilizationPct);
+    if (s.utilizationPct !== undefined) b.utilization.push(s.utilizationPct);
     b.memory.push(s.memoryUsedMiB);
     b.power.push(s.powerW);
     b.temperature.push(s.temperatureC);
@@ -109,10 +113,12 @@ export function expectedGpuBuckets(
       if (!firstIn.has(start)) firstIn.set(start, s.energyJ);
       lastIn.set(start, s.energyJ);
     }
-    const minute = floorTo(t, MINUTE);
-    const m = minutes.get(minute) ?? [];
-    m.push(s.utilizationPct);
-    minutes.set(minute, m);
+    if (s.utilizationPct !== undefined) {
+      const minute = floorTo(t, MINUTE);
+      const m = minutes.get(minute) ?? [];
+      m.push(s.utilizationPct);
+      minutes.set(minute, m);
+    }
   }
   let previousLast = lastBefore;
   for (const start of [...out.keys()].sort((a, b) => a - b)) {

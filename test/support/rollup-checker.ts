@@ -74,8 +74,13 @@ function expectedGpuRollups(raw: Doc[]): Map<string, Expected> {
       out.set(id, x);
       const f = x.fields;
       bump(f, 'samples', 1);
-      bump(f, 'utilizationPctSum', s.utilizationPct as number);
-      keepMax(f, 'utilizationPctMax', s.utilizationPct as number);
+      // utilizationPct is optional: the sum and max are over the samples that have it, and the
+      // document counts the others (an absent count reads as 0, see gpuUtilizationSamples).
+      bump(f, 'samplesWithoutUtilization', s.utilizationPct == null ? 1 : 0);
+      if (s.utilizationPct != null) {
+        bump(f, 'utilizationPctSum', s.utilizationPct as number);
+        keepMax(f, 'utilizationPctMax', s.utilizationPct as number);
+      }
       bump(f, 'memoryUsedMiBSum', s.memoryUsedMiB as number);
       keepMax(f, 'memoryUsedMiBMax', s.memoryUsedMiB as number);
       bump(f, 'powerWSum', s.powerW as number);

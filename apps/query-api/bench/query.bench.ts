@@ -151,6 +151,8 @@ function gpuDoc(
     wm: { p0: 1 },
     ...g,
     samples,
+    // Every sample measured utilisation, as on GPUs without MIG.
+    samplesWithoutUtilization: 0,
     utilizationPctSum: util * samples,
     utilizationPctMax: Math.min(100, util + 10),
     memoryUsedMiBSum: 40_000 * samples,

@@ -22,9 +22,7 @@ describe('validateEvent', () => {
 
   it('does not accept an event under the other schema', () => {
     const errors = expectInvalid(validateEvent('gpu.v1', buildTokenUsageEvent({}, { nowMs: NOW_MS }), OPTS));
-    expect(errors.map((error) => error.path)).toEqual(
-      expect.arrayContaining(['$.utilizationPct', '$.model', '$.inputTokens']),
-    );
+    expect(errors.map((error) => error.path)).toEqual(expect.arrayContaining(['$.powerW', '$.model', '$.inputTokens']));
   });
 
   it('returns an error, not a throw, for a schema name that slipped past the types', () => {

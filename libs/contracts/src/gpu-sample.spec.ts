@@ -81,25 +81,23 @@ describe('validateGpuSample', () => {
     });
   });
 
-  it.each([
-    'eventId',
-    'time',
-    'node',
-    'gpuIndex',
-    'utilizationPct',
-    'memoryUsedMiB',
-    'memoryTotalMiB',
-    'powerW',
-    'temperatureC',
-  ])('requires %s', (field) => {
-    expect(expectInvalid(validateGpuSample(without(sample(), field), OPTS))).toEqual([
-      { path: `$.${field}`, message: 'is required' },
-    ]);
-  });
+  it.each(['eventId', 'time', 'node', 'gpuIndex', 'memoryUsedMiB', 'memoryTotalMiB', 'powerW', 'temperatureC'])(
+    'requires %s',
+    (field) => {
+      expect(expectInvalid(validateGpuSample(without(sample(), field), OPTS))).toEqual([
+        { path: `$.${field}`, message: 'is required' },
+      ]);
+    },
+  );
 
-  it.each(['gpuUuid', 'gpuModel', 'energyJ', 'smClockMHz', 'tenant'])('treats %s as optional', (field) => {
-    expect(expectValid(validateGpuSample(without(sample({ tenant: 'acme' }), field), OPTS))).not.toHaveProperty(field);
-  });
+  it.each(['gpuUuid', 'gpuModel', 'utilizationPct', 'energyJ', 'smClockMHz', 'tenant'])(
+    'treats %s as optional',
+    (field) => {
+      expect(expectValid(validateGpuSample(without(sample({ tenant: 'acme' }), field), OPTS))).not.toHaveProperty(
+        field,
+      );
+    },
+  );
 
   it.each(['gpuUuid', 'gpuModel', 'tenant', 'node'])('applies the string rules to %s', (field) => {
     expect(pathsOf(sample({ [field]: '' }))).toEqual([`$.${field}`]);

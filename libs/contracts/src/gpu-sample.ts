@@ -20,7 +20,14 @@ export const GpuSampleSchema = Type.Object(
     gpuIndex: gpuIndexField('Index of the GPU on the node (nvidia-smi / DCGM "gpu" label), 0-1023.'),
     gpuUuid: Type.Optional(textField('Stable GPU identifier, e.g. "GPU-5fd4c6a1-...".')),
     gpuModel: Type.Optional(textField('GPU product name, e.g. "NVIDIA H100 80GB HBM3".')),
-    utilizationPct: boundedNumberField('GPU utilisation in percent, 0-100 (DCGM_FI_DEV_GPU_UTIL).', 0, 100),
+    utilizationPct: Type.Optional(
+      boundedNumberField(
+        'GPU utilisation in percent, 0-100 (DCGM_FI_DEV_GPU_UTIL). Absent = not measured, e.g. a MIG GPU on nvidia-smi: ' +
+          'unknown, never 0; the rollups average it over the samples that carry it.',
+        0,
+        100,
+      ),
+    ),
     memoryUsedMiB: boundedNumberField(
       'Frame-buffer memory in use, MiB, 0-10,000,000 (DCGM_FI_DEV_FB_USED). Not expressible here: must be <= memoryTotalMiB.',
       0,

@@ -88,7 +88,12 @@ export const GPU_SERIES_RESPONSE = object({
           {
             t: time,
             samples: integer,
-            utilizationPct: avgMax,
+            utilizationPct: {
+              ...avgMax,
+              description:
+                'over the samples that measured utilisation (it is optional, e.g. absent for a MIG GPU on nvidia-smi); ' +
+                'null when none did',
+            },
             memoryUsedMiB: avgMax,
             powerW: avgMax,
             temperatureC: object({ max: nullableNumber }),
@@ -111,7 +116,11 @@ export const GPU_INVENTORY_RESPONSE = object({
         gpuUuid: { type: 'string' },
         gpuModel: { type: 'string' },
         lastSeen: time,
-        latest: { type: ['object', 'null'], description: 'the newest GpuSample (without node and gpuIndex)' },
+        latest: {
+          type: ['object', 'null'],
+          description:
+            'the newest GpuSample (without node and gpuIndex); utilizationPct is absent when it was not measured',
+        },
       },
       ['gpuUuid', 'gpuModel'],
     ),

@@ -114,3 +114,61 @@ describe('energyPerDocument', () => {
     expect(acc.point(T0).samples).toBe(8);
   });
 });
+
+describe('GpuAccumulator utilisation', () => {
+  function minuteDoc(utilizations: (number | undefined)[], minute = 0): GpuRollupDocument {
+    const samples = utilizations.map((utilizationPct, i) => {
+      const { utilizationPct: _default, ...rest } = buildGpuSample(
+        { time: new Date(T0 + minute * 60_000 + i * 1_000).toISOString(), powerW: 100 * (i + 1) },
+        { nowMs: T0 + 3_600_000 },
+      );
+      return utilizationPct === undefined ? rest : { ...rest, utilizationPct };
+    });
+    const minuteDelta = [...accumulateGpuRollups(samples).values()].find((d) => d.identity['resolution'] === '1m');
+    return asDocument<GpuRollupDocument>(minuteDelta as RollupDelta);
+  }
+
+  it('averages utilisation over the samples that carry it, and everything else over all samples', () => {
+    const acc = new GpuAccumulator();
+    acc.add(minuteDoc([30, undefined, 60, undefined]), undefined, 60_000);
+    const point = acc.point(T0);
+    expect(point.samples).toBe(4);
+    expect(point.utilizationPct).toEqual({ avg: 45, max: 60 });
+    expect(point.powerW).toEqual({ avg: 250, max: 400 });
+    // The mean of the measured samples (45 %) over the whole minute.
+    expect(acc.busySeconds).toBeCloseTo(27, 9);
+    expect(acc.utilizationMeasured).toBe(true);
+  });
+
+  it('gives a null utilisation and no busy seconds when no sample has one, but keeps the rest', () => {
+    const acc = new GpuAccumulator();
+    acc.add(minuteDoc([undefined, undefined]), undefined, 60_000);
+    const point = acc.point(T0);
+    expect(point.samples).toBe(2);
+    expect(point.utilizationPct).toEqual({ avg: null, max: null });
+    expect(point.memoryUsedMiB.avg).not.toBeNull();
+    expect(acc.busySeconds).toBe(0);
+    expect(acc.utilizationMeasured).toBe(false);
+  });
+
+  it('reads a document written before utilisation was optional as having it on every sample', () => {
+    const { samplesWithoutUtilization, ...old } = minuteDoc([20, 40]);
+    expect(samplesWithoutUtilization).toBe(0);
+    const acc = new GpuAccumulator();
+    acc.add(old, undefined, 60_000);
+    expect(acc.point(T0).utilizationPct).toEqual({ avg: 30, max: 40 });
+    expect(acc.busySeconds).toBeCloseTo(18, 9);
+  });
+
+  it('merges buckets with and without utilisation readings by sample count', () => {
+    const acc = new GpuAccumulator();
+    acc.add(minuteDoc([10, 20, 30], 0), undefined, 60_000);
+    acc.add(minuteDoc([undefined, 70], 1), undefined, 60_000);
+    acc.add(minuteDoc([undefined], 2), undefined, 60_000);
+    const point = acc.point(T0);
+    expect(point.samples).toBe(6);
+    expect(point.utilizationPct).toEqual({ avg: 32.5, max: 70 });
+    // 20 % of minute 0 and 70 % of minute 1; minute 2 adds nothing.
+    expect(acc.busySeconds).toBeCloseTo(12 + 42, 9);
+  });
+});

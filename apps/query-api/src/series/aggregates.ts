@@ -3,6 +3,7 @@
 // HISTOGRAM_MAX_RELATIVE_ERROR of the exact value); energy comes from the cumulative counter.
 import {
   type GpuRollupDocument,
+  gpuUtilizationSamples,
   type HistogramCounts,
   histogramPercentile,
   mergeHistograms,
@@ -92,6 +93,8 @@ export interface GpuPoint {
 
 export class GpuAccumulator {
   samples = 0;
+  /** Samples that carried a utilisation (it is optional): what its average divides by. */
+  private utilizationSamples = 0;
   private utilizationSum = 0;
   private utilizationMax = Number.NEGATIVE_INFINITY;
   private memorySum = 0;
@@ -100,33 +103,50 @@ export class GpuAccumulator {
   private powerMax = Number.NEGATIVE_INFINITY;
   private temperatureMax = Number.NEGATIVE_INFINITY;
   energyJ: number | undefined;
-  /** Busy GPU-seconds: mean utilization (0-1) times the length of each rollup bucket. */
+  /**
+   * Busy GPU-seconds: mean utilization (0-1) of the samples that have one times the length of
+   * each rollup bucket. A bucket without any utilisation reading adds none (unknown, not idle).
+   */
   busySeconds = 0;
 
   add(doc: GpuRollupDocument, energyJ: number | undefined, resolutionMs: number): void {
     const samples = Number(doc.samples);
     if (samples === 0) return;
     this.samples += samples;
-    this.utilizationSum += doc.utilizationPctSum;
-    this.utilizationMax = Math.max(this.utilizationMax, doc.utilizationPctMax);
+    const utilizationSamples = gpuUtilizationSamples(doc);
+    if (utilizationSamples > 0) {
+      this.utilizationSamples += utilizationSamples;
+      this.utilizationSum += doc.utilizationPctSum;
+      if (doc.utilizationPctMax !== undefined)
+        this.utilizationMax = Math.max(this.utilizationMax, doc.utilizationPctMax);
+      this.busySeconds += (doc.utilizationPctSum / utilizationSamples / 100) * (resolutionMs / 1_000);
+    }
     this.memorySum += doc.memoryUsedMiBSum;
     this.memoryMax = Math.max(this.memoryMax, doc.memoryUsedMiBMax);
     this.powerSum += doc.powerWSum;
     this.powerMax = Math.max(this.powerMax, doc.powerWMax);
     this.temperatureMax = Math.max(this.temperatureMax, doc.temperatureCMax);
     if (energyJ !== undefined) this.energyJ = (this.energyJ ?? 0) + energyJ;
-    this.busySeconds += (doc.utilizationPctSum / samples / 100) * (resolutionMs / 1_000);
+  }
+
+  /** Whether any sample added carried a utilisation: else `busySeconds` is unknown, not 0. */
+  get utilizationMeasured(): boolean {
+    return this.utilizationSamples > 0;
   }
 
   point(tMs: number): GpuPoint {
     const n = this.samples;
     const avg = (sum: number) => (n === 0 ? null : round(sum / n));
     const max = (m: number) => (n === 0 ? null : m);
+    const u = this.utilizationSamples;
     const energyJ = this.energyJ;
     return {
       t: new Date(tMs).toISOString(),
       samples: n,
-      utilizationPct: { avg: avg(this.utilizationSum), max: max(this.utilizationMax) },
+      utilizationPct: {
+        avg: u === 0 ? null : round(this.utilizationSum / u),
+        max: u === 0 ? null : this.utilizationMax,
+      },
       memoryUsedMiB: { avg: avg(this.memorySum), max: max(this.memoryMax) },
       powerW: { avg: avg(this.powerSum), max: max(this.powerMax) },
       temperatureC: { max: max(this.temperatureMax) },

@@ -206,7 +206,8 @@ export class SeriesService {
         const t = gridBucket(grid, start);
         const acc = new GpuAccumulator();
         acc.add(doc, perDoc.get(doc._id), resolutionMs);
-        if (acc.samples > 0) addTo(busy, doc.node, t, acc.busySeconds);
+        // A GPU without a utilisation reading in the bucket adds no busy seconds (unknown, not 0).
+        if (acc.utilizationMeasured) addTo(busy, doc.node, t, acc.busySeconds);
         if (acc.energyJ !== undefined) addTo(energy, doc.node, t, acc.energyJ);
       }
     }

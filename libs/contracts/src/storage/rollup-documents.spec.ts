@@ -1,6 +1,12 @@
-import { buildTokenUsageEvent, buildTokenUsageInterval } from '../testing/factories';
+import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '../testing/factories';
 import { histogramFromBuckets, histogramPercentile } from './histogram';
-import { accumulateTokenRollups, tokenRollupId } from './rollup-documents';
+import {
+  accumulateGpuRollups,
+  accumulateTokenRollups,
+  gpuRollupId,
+  gpuUtilizationSamples,
+  tokenRollupId,
+} from './rollup-documents';
 
 const NOW = Date.parse('2026-11-25T12:00:30.000Z');
 
@@ -46,5 +52,37 @@ describe('accumulateTokenRollups with scraped intervals', () => {
       .reduce((sum, [, v]) => sum + v, 0);
     expect(durationCounts).toBe(1 + 12);
     expect(minute?.max).toMatchObject({ durationMsMax: 5_000 });
+  });
+});
+
+describe('accumulateGpuRollups with samples without utilisation', () => {
+  const minuteId = gpuRollupId('1m', 'gpu-node-1', 0, Date.parse('2026-11-25T12:00:00.000Z'));
+
+  it('counts such a sample in samples and memory/power, apart from the utilisation sum and max', () => {
+    const time = new Date(NOW - 20_000).toISOString();
+    const measured = buildGpuSample({ time, utilizationPct: 40, powerW: 300 }, { nowMs: NOW });
+    const { utilizationPct: _none, ...unmeasured } = buildGpuSample({ time, powerW: 200 }, { nowMs: NOW });
+    const minute = accumulateGpuRollups([measured, unmeasured, { ...measured, utilizationPct: 60 }]).get(minuteId);
+    expect(minute?.counts).toEqual({ samples: 3, samplesWithoutUtilization: 1, energySamples: 3 });
+    expect(minute?.sums).toMatchObject({ utilizationPctSum: 100, powerWSum: 800 });
+    expect(minute?.max).toMatchObject({ utilizationPctMax: 60, powerWMax: 300 });
+  });
+
+  it('leaves the maximum out when no sample of the bucket has a utilisation', () => {
+    const { utilizationPct: _none, ...unmeasured } = buildGpuSample({ time: new Date(NOW).toISOString() });
+    const minute = accumulateGpuRollups([unmeasured]).get(minuteId);
+    expect(minute?.counts).toMatchObject({ samples: 1, samplesWithoutUtilization: 1 });
+    expect(minute?.sums).toMatchObject({ utilizationPctSum: 0 });
+    expect(minute?.max).not.toHaveProperty('utilizationPctMax');
+  });
+});
+
+describe('gpuUtilizationSamples', () => {
+  it('is samples minus those without a utilisation', () => {
+    expect(gpuUtilizationSamples({ samples: 5, samplesWithoutUtilization: 2 })).toBe(3);
+  });
+
+  it('takes a document written before utilisation was optional (no count) as all measured', () => {
+    expect(gpuUtilizationSamples({ samples: 5 })).toBe(5);
   });
 });

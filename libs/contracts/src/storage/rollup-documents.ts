@@ -61,8 +61,16 @@ export interface GpuRollupDocument extends RollupBase {
   node: string;
   gpuIndex: number;
   samples: number;
+  /**
+   * Samples without `utilizationPct` (not measured, e.g. a MIG GPU on nvidia-smi). Absent in
+   * documents written before utilisation became optional, whose samples all had it: read it with
+   * `gpuUtilizationSamples`, never directly.
+   */
+  samplesWithoutUtilization?: number;
+  /** Over the samples that carried `utilizationPct` only. */
   utilizationPctSum: number;
-  utilizationPctMax: number;
+  /** Absent when no sample of the bucket carried `utilizationPct`. */
+  utilizationPctMax?: number;
   memoryUsedMiBSum: number;
   memoryUsedMiBMax: number;
   powerWSum: number;
@@ -72,6 +80,22 @@ export interface GpuRollupDocument extends RollupBase {
   energySamples: number;
   energyJMin?: number;
   energyJMax?: number;
+}
+
+/**
+ * How many of a GPU rollup document's samples carried `utilizationPct`: the count its
+ * `utilizationPctSum` divides by.
+ *
+ * The document counts the samples WITHOUT it, not those with it, so that every document stays
+ * exact across the upgrade that made utilisation optional: a document written before it lacks
+ * the field, and all its samples had a utilisation (gpu.v1 required one), so absent = 0; a bucket
+ * that older and newer processors both added to (the hour of the deployment, late or replayed
+ * samples) is still right, because the older ones only ever added samples with a utilisation. A
+ * count of the samples WITH a utilisation would start at the newer processor's first update and
+ * miss the samples added before it.
+ */
+export function gpuUtilizationSamples(doc: Pick<GpuRollupDocument, 'samples' | 'samplesWithoutUtilization'>): number {
+  return Number(doc.samples) - Number(doc.samplesWithoutUtilization ?? 0);
 }
 
 /** The change one batch makes to one rollup document, as update-operator payloads. */
@@ -243,8 +267,14 @@ export function accumulateGpuRollups(
         gpuIndex: s.gpuIndex,
       }));
       add(d.counts, 'samples', 1);
-      add(d.sums, 'utilizationPctSum', s.utilizationPct);
-      raise(d.max, 'utilizationPctMax', s.utilizationPct);
+      if (s.utilizationPct === undefined) {
+        add(d.counts, 'samplesWithoutUtilization', 1);
+        add(d.sums, 'utilizationPctSum', 0);
+      } else {
+        add(d.counts, 'samplesWithoutUtilization', 0);
+        add(d.sums, 'utilizationPctSum', s.utilizationPct);
+        raise(d.max, 'utilizationPctMax', s.utilizationPct);
+      }
       add(d.sums, 'memoryUsedMiBSum', s.memoryUsedMiB);
       raise(d.max, 'memoryUsedMiBMax', s.memoryUsedMiB);
       add(d.sums, 'powerWSum', s.powerW);

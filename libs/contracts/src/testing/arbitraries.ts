@@ -158,7 +158,7 @@ export function gpuSampleArbitrary(window: TimeWindow): Arbitrary<GpuSample> {
         tenant: textArbitrary,
       },
       {
-        requiredKeys: ['eventId', 'time', 'node', 'gpuIndex', 'utilizationPct', 'memory', 'powerW', 'temperatureC'],
+        requiredKeys: ['eventId', 'time', 'node', 'gpuIndex', 'memory', 'powerW', 'temperatureC'],
         noNullPrototype: true,
       },
     )
