@@ -282,18 +282,75 @@ describe('gpuSamplesFromDcgm', () => {
       });
     });
 
-    it('drops a MIG GPU as unsupported when nothing measures its utilisation', () => {
+    it('samples a MIG GPU without utilisation when nothing measures it, keeping every other reading', () => {
       const text = fixture('dcgm-mig.prom')
         .split('\n')
         .filter((line) => !line.includes('DCGM_FI_PROF_GR_ENGINE_ACTIVE'))
         .join('\n');
       expect(mapText(text)).toEqual({
-        samples: [],
+        samples: [
+          {
+            eventId: scrapedEventId(SOURCE, [node, 0, a30], TIME_MS),
+            time: '2026-01-15T09:30:00.000Z',
+            node,
+            gpuIndex: 0,
+            gpuUuid: a30,
+            gpuModel: 'NVIDIA A30',
+            memoryUsedMiB: 9655,
+            memoryTotalMiB: 24_060,
+            powerW: 118.25,
+            temperatureC: 52,
+            energyJ: 98_765_432.101,
+            smClockMHz: 1440,
+          },
+          {
+            eventId: scrapedEventId(SOURCE, [node, 1, a100], TIME_MS),
+            time: '2026-01-15T09:30:00.000Z',
+            node,
+            gpuIndex: 1,
+            gpuUuid: a100,
+            gpuModel: 'NVIDIA A100 80GB PCIe',
+            memoryUsedMiB: 31_000,
+            memoryTotalMiB: 70_008,
+            powerW: 201.5,
+            temperatureC: 48,
+            energyJ: 510_000_000,
+            smClockMHz: 1410,
+          },
+        ],
         dropped: [
           { node, gpu: '0', metric: 'DCGM_FI_DEV_GPU_UTIL', reason: 'unsupported' },
           { node, gpu: '1', metric: 'DCGM_FI_DEV_GPU_UTIL', reason: 'unsupported' },
         ],
       });
+    });
+
+    it('leaves only the utilisation out when an instance reports a blank graphics activity', () => {
+      const text = fixture('dcgm-mig.prom').replace(
+        /^(DCGM_FI_PROF_GR_ENGINE_ACTIVE\{gpu="0".*GPU_I_ID="3".*\}) 0\.620000$/m,
+        '$1 NaN',
+      );
+      expect(text).toMatch(/GPU_I_ID="3".*\} NaN$/m);
+      const { samples, dropped } = mapText(text);
+      expect(samples[0]).not.toHaveProperty('utilizationPct');
+      expect(samples[0]).toMatchObject({ gpuIndex: 0, memoryUsedMiB: 9655, memoryTotalMiB: 24_060, powerW: 118.25 });
+      expect(samples[1]).toMatchObject({ gpuIndex: 1, utilizationPct: 58.333333 });
+      expect(dropped).toEqual([{ node, gpu: '0', metric: 'DCGM_FI_PROF_GR_ENGINE_ACTIVE', reason: 'nan' }]);
+    });
+
+    it('still drops a MIG GPU that misses a required reading other than utilisation', () => {
+      const text = fixture('dcgm-mig.prom')
+        .split('\n')
+        .filter(
+          (line) => !(line.startsWith('DCGM_FI_DEV_POWER_USAGE{gpu="0"') || line.includes('GR_ENGINE_ACTIVE{gpu="0"')),
+        )
+        .join('\n');
+      const { samples, dropped } = mapText(text);
+      expect(samples.map((sample) => sample.gpuIndex)).toEqual([1]);
+      expect(dropped).toEqual([
+        { node, gpu: '0', metric: 'DCGM_FI_DEV_GPU_UTIL', reason: 'unsupported' },
+        { node, gpu: '0', metric: 'DCGM_FI_DEV_POWER_USAGE', reason: 'missing' },
+      ]);
     });
 
     it('prefers a whole-GPU series (no GPU_I_ID) for utilisation and memory', () => {

@@ -2,9 +2,10 @@
  * dcgm-exporter `/metrics` -> gpu.v1 samples (SPEC §3, §5). One sample per (node, gpu) per scrape.
  *
  * Series: DCGM_FI_DEV_GPU_UTIL, _FB_USED, _FB_FREE, _POWER_USAGE, _GPU_TEMP (required: a GPU
- * missing one of them gets no sample) and _FB_RESERVED, _TOTAL_ENERGY_CONSUMPTION, _SM_CLOCK
- * (optional), or the same fields under the 1.x names `--use-old-namespace` prints
- * (dcgm_gpu_utilization, dcgm_fb_used, ...; NVIDIA/dcgm-exporter etc/1.x-compatibility-metrics.csv).
+ * missing one of them gets no sample, except the utilisation of a MIG GPU, below) and
+ * _FB_RESERVED, _TOTAL_ENERGY_CONSUMPTION, _SM_CLOCK (optional), or the same fields under the
+ * 1.x names `--use-old-namespace` prints (dcgm_gpu_utilization, dcgm_fb_used, ...;
+ * NVIDIA/dcgm-exporter etc/1.x-compatibility-metrics.csv).
  * Labels: `gpu` (index), `UUID` (1.x: `uuid`), `modelName`, `Hostname` or `hostname`; without a
  * host name the `fallbackNode` option is the node, and without that the GPU is dropped
  * (`no_node`). Kubernetes labels (`pod`, `namespace`, `container`; 1.x `pod_name`, ...) are
@@ -27,9 +28,10 @@
  * so it is ignored on instance series. Utilisation is the whole GPU's DCGM_FI_DEV_GPU_UTIL when a
  * series without `GPU_I_ID` has a reading (not a blank), else DCGM_FI_PROF_GR_ENGINE_ACTIVE of the
  * instances (the measure NVIDIA names for MIG) weighted by their compute slices (the `<n>g` of
- * the profile) - the busy share of the partitioned compute. Without either the GPU gets no sample and the
- * utilisation is dropped as `unsupported`: gpu.v1 requires a utilisation and the rollups average
- * it, so an invented 0 would be read as an idle GPU.
+ * the profile) - the busy share of the partitioned compute. Without either the GPU is sampled
+ * without a utilisation (gpu.v1: absent = not measured; an invented 0 would be read as an idle GPU)
+ * and the reading is counted as dropped, `unsupported`; a blank or out-of-range utilisation of a
+ * MIG GPU likewise leaves only the utilisation out. A GPU without MIG still needs one.
  *
  * Units. Legacy exporters print utilisation in percent, frame buffer in MiB (their HELP says
  * "MB" or "MiB"; DCGM's FB fields are MiB either way) and energy in millijoules. The "current"
@@ -398,7 +400,7 @@ export function gpuSamplesFromDcgm(exposition: Exposition, options: DcgmOptions)
     }
     const series = group.uuid === undefined ? [node, gpuIndex] : [node, gpuIndex, group.uuid];
     const eventId = scrapedEventId(options.source, series, options.timeMs);
-    const identity = { node, gpu, gpuIndex, gpuUuid: group.uuid, gpuModel: group.model };
+    const identity = { node, gpu, gpuIndex, gpuUuid: group.uuid, gpuModel: group.model, mig: group.instances.size > 0 };
     const sample = buildGpuSample(identity, eventId, options.timeMs, gpuReadings(group, units), result.dropped);
     if (sample) result.samples.push(sample);
   }

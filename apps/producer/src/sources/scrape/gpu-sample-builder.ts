@@ -2,12 +2,15 @@
  * The part of the DCGM and nvidia-smi mappers that is the same for both: judging each reading
  * (already converted to the gpu.v1 unit) against the contract's bounds, recording why a reading
  * is dropped, and assembling a GpuSample only when every required reading survived (SPEC §3).
+ * Utilisation is required of a GPU without MIG, where a missing one is a fault; a MIG GPU may
+ * have none the source can measure, and is then sampled without it (gpu.v1: absent = unknown).
  */
 import { GpuSampleSchema, MAX_GPU_INDEX, MAX_STRING_LENGTH, type GpuSample } from '@tokenmeter/contracts';
 
 /**
  * `unsupported`: the source cannot measure the reading for this GPU at all (utilisation of a MIG
  * GPU without a whole-GPU or per-instance activity reading), as opposed to `missing` this time.
+ * The sample is still sent, without the reading.
  */
 export type GpuDropReason = 'sentinel' | 'nan' | 'missing' | 'out_of_range' | 'no_node' | 'unsupported';
 
@@ -54,6 +57,8 @@ export interface GpuIdentity {
   gpuIndex: number;
   gpuUuid?: string;
   gpuModel?: string;
+  /** MIG is on: utilisation may be unmeasurable, so a sample is sent without one (SOURCES.md). */
+  mig?: boolean;
 }
 
 interface Bounds {
@@ -82,6 +87,8 @@ const BOUNDS: Readonly<Record<GpuReadingField, Bounds>> = {
 const REQUIRED: readonly GpuReadingField[] = ['utilizationPct', 'memoryUsedMiB', 'powerW', 'temperatureC'];
 /** Left out of the sample when unusable; the sample is still sent. */
 const OPTIONAL: ReadonlySet<GpuReadingField> = new Set(['energyJ', 'smClockMHz', 'memoryReservedMiB']);
+/** A MIG GPU's: its utilisation may be unmeasurable too. */
+const OPTIONAL_UNDER_MIG: ReadonlySet<GpuReadingField> = new Set([...OPTIONAL, 'utilizationPct']);
 
 function judge(field: GpuReadingField, value: GpuReading['value']): number | GpuDropReason {
   if (value === undefined) return 'missing';
@@ -126,6 +133,7 @@ export function buildGpuSample(
   dropped: DroppedGpuReading[],
 ): GpuSample | undefined {
   const values: Partial<Record<GpuReadingField, number>> = {};
+  const optionalFields = identity.mig === true ? OPTIONAL_UNDER_MIG : OPTIONAL;
   let complete = true;
   const drop = (metric: string, reason: GpuDropReason): void => {
     dropped.push({ node: identity.node, gpu: identity.gpu, metric, reason });
@@ -136,12 +144,12 @@ export function buildGpuSample(
       values[field] = outcome;
       continue;
     }
-    const optional = OPTIONAL.has(field);
+    const optional = optionalFields.has(field);
     if (!optional) complete = false;
     if (!(optional && outcome === 'missing')) drop(reading.metric, outcome);
   }
   for (const field of REQUIRED) {
-    if (readings[field] === undefined) {
+    if (readings[field] === undefined && !optionalFields.has(field)) {
       drop(field, 'missing');
       complete = false;
     }
@@ -155,7 +163,6 @@ export function buildGpuSample(
   if (
     !complete ||
     memory === undefined ||
-    utilizationPct === undefined ||
     memoryUsedMiB === undefined ||
     powerW === undefined ||
     temperatureC === undefined
@@ -179,7 +186,7 @@ export function buildGpuSample(
     gpuIndex: identity.gpuIndex,
     ...(identity.gpuUuid !== undefined ? { gpuUuid: identity.gpuUuid } : {}),
     ...(identity.gpuModel !== undefined ? { gpuModel: identity.gpuModel } : {}),
-    utilizationPct,
+    ...(utilizationPct !== undefined ? { utilizationPct } : {}),
     memoryUsedMiB,
     memoryTotalMiB,
     powerW,

@@ -63,11 +63,26 @@ describe('gpuSamplesFromNvidiaSmi', () => {
     });
   });
 
-  it('keeps a MIG GPU whole and drops it as unsupported: nvidia-smi has no utilisation for it', () => {
+  it('samples a MIG GPU whole without utilisation (nvidia-smi has none for it), counted as unsupported', () => {
     const csv = readFileSync(join(__dirname, 'fixtures', 'nvidia-smi-mig.csv'), 'utf8');
+    const uuid0 = 'GPU-5b0e9d27-3c61-4a8f-b2d4-81f6e0c7a913';
     const uuid1 = 'GPU-c6e2d9a1-48b7-4f03-9e5c-2a7d1b8f0e64';
+    const uuid2 = 'GPU-a3f71c08-6e2b-49d5-8c17-0b94d2e5f6a8';
     expect(map(csv)).toEqual({
       samples: [
+        {
+          eventId: scrapedEventId(NVIDIA_SMI_SOURCE, [NODE, 0, uuid0], TIME_MS),
+          time: '2026-01-15T09:30:00.000Z',
+          node: NODE,
+          gpuIndex: 0,
+          gpuUuid: uuid0,
+          gpuModel: 'NVIDIA A30',
+          memoryUsedMiB: 9655,
+          memoryTotalMiB: 24_576,
+          powerW: 118.25,
+          temperatureC: 52,
+          smClockMHz: 1440,
+        },
         {
           eventId: scrapedEventId(NVIDIA_SMI_SOURCE, [NODE, 1, uuid1], TIME_MS),
           time: '2026-01-15T09:30:00.000Z',
@@ -82,6 +97,19 @@ describe('gpuSamplesFromNvidiaSmi', () => {
           temperatureC: 55,
           smClockMHz: 1980,
         },
+        {
+          eventId: scrapedEventId(NVIDIA_SMI_SOURCE, [NODE, 2, uuid2], TIME_MS),
+          time: '2026-01-15T09:30:00.000Z',
+          node: NODE,
+          gpuIndex: 2,
+          gpuUuid: uuid2,
+          gpuModel: 'NVIDIA A100 80GB PCIe',
+          memoryUsedMiB: 31_000,
+          memoryTotalMiB: 81_920,
+          powerW: 201.5,
+          temperatureC: 48,
+          smClockMHz: 1410,
+        },
       ],
       dropped: [
         { node: NODE, gpu: '0', metric: 'utilization.gpu', reason: 'unsupported' },
@@ -90,10 +118,25 @@ describe('gpuSamplesFromNvidiaSmi', () => {
     });
   });
 
-  it('still calls a missing utilisation of a GPU without MIG missing', () => {
-    expect(map('0, GPU-1, A, [N/A], 10, 80000, 100, 40, 1000, Disabled').dropped).toEqual([
-      { node: NODE, gpu: '0', metric: 'utilization.gpu', reason: 'missing' },
+  it('still drops a GPU without MIG whose utilisation is missing, as missing', () => {
+    expect(map('0, GPU-1, A, [N/A], 10, 80000, 100, 40, 1000, Disabled')).toEqual({
+      samples: [],
+      dropped: [{ node: NODE, gpu: '0', metric: 'utilization.gpu', reason: 'missing' }],
+    });
+    expect(map('0, GPU-1, A, [N/A], 10, 80000, 100, 40, 1000, [N/A]').samples).toEqual([]);
+  });
+
+  it('uses a MIG GPU utilisation when nvidia-smi gives one, and still drops a MIG GPU missing power', () => {
+    expect(map('0, GPU-1, A, 42, 10, 80000, 100, 40, 1000, Enabled').samples).toEqual([
+      expect.objectContaining({ gpuIndex: 0, utilizationPct: 42 }),
     ]);
+    expect(map('0, GPU-1, A, [N/A], 10, 80000, [N/A], 40, 1000, Enabled')).toEqual({
+      samples: [],
+      dropped: [
+        { node: NODE, gpu: '0', metric: 'utilization.gpu', reason: 'unsupported' },
+        { node: NODE, gpu: '0', metric: 'power.draw', reason: 'missing' },
+      ],
+    });
   });
 
   it('tolerates CRLF, a header line, units, blank cells and a product name with a comma', () => {

@@ -11,9 +11,10 @@
  * on GPUs without MIG, otherwise). The row stays the whole GPU: memory.used and memory.total are
  * the parent's (all instances), power, temperature and clock are device readings. utilization.gpu
  * is `[N/A]` there (nvidia-smi's manual: not supported on MIG-enabled GPUs) and no query-gpu field
- * replaces it, so such a GPU gets no sample and its utilisation is dropped as `unsupported`, not
- * `missing`: gpu.v1 requires a utilisation and the rollups average it, so an invented 0 would
- * read as an idle GPU. dcgm-exporter (DCGM_FI_PROF_GR_ENGINE_ACTIVE) does measure MIG GPUs.
+ * replaces it, so such a GPU is sampled without a utilisation (gpu.v1: absent = not measured; an
+ * invented 0 would read as an idle GPU), keeping its memory, power, temperature and clock, and the
+ * reading is counted as dropped, `unsupported` (not `missing`). A GPU without MIG still needs one.
+ * dcgm-exporter (DCGM_FI_PROF_GR_ENGINE_ACTIVE) does measure MIG GPUs.
  * `mig.mode.current` exists since driver R450, the first with MIG.
  */
 import { scrapedEventId } from './event-id';
@@ -100,7 +101,7 @@ export function gpuSamplesFromNvidiaSmi(csv: string, options: NvidiaSmiOptions):
     const gpuModel = contractText(cells.slice(NAME_POSITION, nameEnd).join(', '));
     const series = gpuUuid === undefined ? [node, gpuIndex] : [node, gpuIndex, gpuUuid];
     const sample = buildGpuSample(
-      { node, gpu, gpuIndex, gpuUuid, gpuModel },
+      { node, gpu, gpuIndex, gpuUuid, gpuModel, mig: migEnabled },
       scrapedEventId(NVIDIA_SMI_SOURCE, series, options.timeMs),
       options.timeMs,
       {
