@@ -150,7 +150,7 @@ describe('OtlpIntervalMapper', () => {
       'a token usage point without a sum',
       expect.stringContaining('is NaN; skipped'),
       'aggregationTemporality 0 is neither delta (1) nor cumulative (2)',
-      'a delta point needs a start time before its time',
+      'a delta point needs a start time, not after its time',
       'count is not an unsigned 64-bit integer',
     ]);
     // A NaN point leaves its stream's baseline where it was.
@@ -160,9 +160,16 @@ describe('OtlpIntervalMapper', () => {
     expect(intervalOf(after.outcomes[0])).toMatchObject({ time: '2026-11-25T12:00:01.000Z', requests: 3 });
   });
 
-  it('makes intervals of at least 1 ms from points closer than a millisecond', () => {
+  it('makes intervals of at least 1 ms from points closer than a millisecond, start == time included', () => {
     const mapper = new OtlpIntervalMapper(OPTIONS);
     const startNs = ms(STARTED_AT_MS + 1_000);
+    // The JS SDK stamps whole milliseconds: a stream created in the millisecond it is collected in.
+    const sameMs = mapper.map([buildPoint({ temporality: AGGREGATION_TEMPORALITY.delta, startNs, timeNs: startNs })]);
+    expect(intervalOf(sameMs.outcomes[0])).toMatchObject({ time: '2026-11-25T12:00:01.000Z', intervalMs: 1 });
+    const backwards = mapper.map([
+      buildPoint({ temporality: AGGREGATION_TEMPORALITY.delta, startNs, timeNs: startNs - 1n }),
+    ]);
+    expect(backwards.outcomes[0]?.kind).toBe('rejected');
     const delta = mapper.map([
       buildPoint({ temporality: AGGREGATION_TEMPORALITY.delta, startNs, timeNs: startNs + 300_000n }),
     ]);
@@ -174,6 +181,20 @@ describe('OtlpIntervalMapper', () => {
       intervalMs: 1,
       requests: 1,
     });
+  });
+
+  it('gives two intervals of a stream that start in the same millisecond different eventIds', () => {
+    const mapper = new OtlpIntervalMapper(OPTIONS);
+    const startNs = ms(STARTED_AT_MS + 1_000);
+    const delta = (from: bigint, to: bigint) =>
+      intervalOf(
+        mapper.map([buildPoint({ temporality: AGGREGATION_TEMPORALITY.delta, startNs: from, timeNs: to })]).outcomes[0],
+      );
+    const first = delta(startNs, startNs);
+    const second = delta(startNs, startNs + 5_000_000n);
+    expect(first.time).toBe(second.time);
+    expect(first.eventId).not.toBe(second.eventId);
+    expect(delta(startNs, startNs + 5_000_000n).eventId).toBe(second.eventId);
   });
 
   it('keeps streams apart by resource and attributes, with distinct eventIds', () => {

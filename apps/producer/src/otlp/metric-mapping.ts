@@ -16,10 +16,12 @@
  *   first scrape of a vLLM server is (the Collector's cumulativetodelta `initial_value: auto`).
  *
  * Baselines advance only when the caller commits, after Kafka took the intervals: an export
- * answered 503 and retried computes the same intervals with the same eventIds again.
+ * answered 503 and retried computes the same intervals with the same eventIds again (an interval's
+ * eventId hashes its stream and both ends in the exporter's nanoseconds).
  */
 import { createHash } from 'node:crypto';
 import type { TokenUsageIntervalInput } from '@tokenmeter/contracts';
+import { scrapedEventId } from '../sources/scrape/event-id';
 import type { Exposition, PromSample } from '../sources/scrape/prometheus-text';
 import { VLLM_METRICS, VllmIntervalTracker } from '../sources/scrape/vllm';
 import { AGGREGATION_TEMPORALITY, type Attributes, type Decoded, type OtlpHistogramPoint } from './otlp-codec';
@@ -156,11 +158,13 @@ export class OtlpIntervalMapper {
     const streamKey = streamKeyOf(point);
 
     if (point.temporality === AGGREGATION_TEMPORALITY.delta) {
-      if (point.startNs === 0n || !(point.startNs < point.timeNs)) {
-        throw new MappingError('a delta point needs a start time before its time');
+      // start == time happens: SDKs stamp both in whole milliseconds, and a stream created in the
+      // millisecond of its first collection has no longer window.
+      if (point.startNs === 0n || point.startNs > point.timeNs) {
+        throw new MappingError('a delta point needs a start time, not after its time');
       }
       const baseline = { timeMs: startMs, timeNs: point.startNs, startNs: point.startNs, reading: ZERO };
-      return this.track(model, tokenType, tenant, node, streamKey, baseline, current, endAfter(startMs));
+      return this.track(model, tokenType, tenant, node, streamKey, baseline, current, endAfter(startMs), point.timeNs);
     }
     if (point.temporality !== AGGREGATION_TEMPORALITY.cumulative) {
       throw new MappingError(`aggregationTemporality ${point.temporality} is neither delta (1) nor cumulative (2)`);
@@ -170,7 +174,7 @@ export class OtlpIntervalMapper {
     let reset = false;
     if (known === undefined) {
       const countsFromStart =
-        point.startNs !== 0n && startMs >= this.options.startedAtMs && point.startNs < point.timeNs;
+        point.startNs !== 0n && startMs >= this.options.startedAtMs && point.startNs <= point.timeNs;
       if (!countsFromStart) {
         if (Number.isFinite(current.sum) && current.sum >= 0) {
           pending.set(streamKey, { timeMs: pointMs, timeNs: point.timeNs, startNs: point.startNs, reading: current });
@@ -193,7 +197,7 @@ export class OtlpIntervalMapper {
       baseline = known;
     }
     const timeMs = endAfter(baseline.timeMs);
-    const outcome = this.track(model, tokenType, tenant, node, streamKey, baseline, current, timeMs);
+    const outcome = this.track(model, tokenType, tenant, node, streamKey, baseline, current, timeMs, point.timeNs);
     if (outcome.outcome.kind !== 'rejected') {
       pending.set(streamKey, { timeMs, timeNs: point.timeNs, startNs: point.startNs, reading: current });
     }
@@ -209,6 +213,7 @@ export class OtlpIntervalMapper {
     baseline: StreamBaseline,
     current: Reading,
     timeMs: number,
+    timeNs: bigint,
   ): { outcome: PointOutcome; reset: boolean } {
     const tracker = new VllmIntervalTracker({
       source: `otlp:${streamKey}`,
@@ -222,6 +227,14 @@ export class OtlpIntervalMapper {
     const [interval] = observation.intervals;
     const reset = observation.resets > 0;
     if (interval === undefined) return { outcome: { kind: 'ignored', reason: 'unchanged' }, reset };
-    return { outcome: { kind: 'interval', interval: { ...interval, source: 'otlp' } }, reset };
+    // The tracker's id names the interval's start in ms; two intervals of a stream can share one
+    // (SDKs stamp whole milliseconds), so the id here names both ends in the exporter's nanoseconds:
+    // the same export retried gets the same id, a different interval never does.
+    const eventId = scrapedEventId(
+      `otlp:${streamKey}`,
+      [node, model, String(baseline.timeNs), String(timeNs)],
+      baseline.timeMs,
+    );
+    return { outcome: { kind: 'interval', interval: { ...interval, eventId, source: 'otlp' } }, reset };
   }
 }
