@@ -126,7 +126,7 @@ describe('the metric catalog', () => {
     expect(catalog.get('tokenmeter_producer_events_total')).toBe('counter');
     expect(catalog.get('http_requests_total')).toBe('counter');
     expect(catalog.get('http_request_duration_seconds')).toBe('histogram');
-    expect([...catalog.keys()].filter((n) => n.startsWith('tokenmeter_'))).toHaveLength(13);
+    expect([...catalog.keys()].filter((n) => n.startsWith('tokenmeter_'))).toHaveLength(16);
   });
 
   it('lists every default metric prom-client registers on this platform, with its type', async () => {
