@@ -101,6 +101,20 @@ kubeconfig() {
   log "kubeconfig in $KUBECONFIG; use it with: export KUBECONFIG=$KUBECONFIG"
 }
 
+# The in-cluster connection string of USER (PASSWORD) for DATABASE, authenticated against AUTH_DB:
+# the three replica-set members in ha, the single Service otherwise.
+mongodb_uri() {
+  local user="$1" password="$2" database="$3" auth_db="$4"
+  local domain="$NAMESPACE.svc.cluster.local" hosts query="authSource=$auth_db"
+  if [[ "$TOPOLOGY" == ha ]]; then
+    hosts="mongodb-0.mongodb-headless.$domain:27017,mongodb-1.mongodb-headless.$domain:27017,mongodb-2.mongodb-headless.$domain:27017"
+    query+="&replicaSet=rs0"
+  else
+    hosts="mongodb.$domain:27017"
+  fi
+  echo "mongodb://$user:$password@$hosts/$database?$query"
+}
+
 ensure_secret() { # ensure_secret <namespace> <name> <key=value>...: created once, never rotated here
   local ns="$1" name="$2"
   shift 2
@@ -212,31 +226,18 @@ deploy() {
   # Credentials are generated once, kept in Secrets and referenced by the charts (existingSecret).
   ensure_secret "$NAMESPACE" mongodb-auth mongodb-root-username=root "mongodb-root-password=$(random)"
   ensure_secret "$NAMESPACE" mongodb-keyfile "keyfile=$(random 48)"
+  local password
   if ! kubectl -n "$NAMESPACE" get secret mongodb-app >/dev/null 2>&1; then
     # The application user's password and the connection string the processor and query API read.
-    local password hosts query="authSource=tokenmeter" domain="$NAMESPACE.svc.cluster.local"
     password="$(random)"
-    if [[ "$TOPOLOGY" == ha ]]; then
-      hosts="mongodb-0.mongodb-headless.$domain:27017,mongodb-1.mongodb-headless.$domain:27017,mongodb-2.mongodb-headless.$domain:27017"
-      query+="&replicaSet=rs0"
-    else
-      hosts="mongodb.$domain:27017"
-    fi
     ensure_secret "$NAMESPACE" mongodb-app "mongodb-password=$password" \
-      "mongodb-url=mongodb://tokenmeter:$password@$hosts/tokenmeter?$query"
+      "mongodb-url=$(mongodb_uri tokenmeter "$password" tokenmeter tokenmeter)"
   fi
   if ! kubectl -n "$NAMESPACE" get secret mongodb-metrics >/dev/null 2>&1; then
     # mongodb_exporter's monitoring user (the mongodb chart's auth.metricsUser).
-    local password hosts query="authSource=admin" domain="$NAMESPACE.svc.cluster.local"
     password="$(random)"
-    if [[ "$TOPOLOGY" == ha ]]; then
-      hosts="mongodb-0.mongodb-headless.$domain:27017,mongodb-1.mongodb-headless.$domain:27017,mongodb-2.mongodb-headless.$domain:27017"
-      query+="&replicaSet=rs0"
-    else
-      hosts="mongodb.$domain:27017"
-    fi
     ensure_secret "$NAMESPACE" mongodb-metrics "mongodb-password=$password" \
-      "mongodb-uri=mongodb://metrics:$password@$hosts/admin?$query"
+      "mongodb-uri=$(mongodb_uri metrics "$password" admin admin)"
   fi
   mkdir -p "$state"
   chmod 700 "$state"
