@@ -67,3 +67,15 @@ output "storage_class_name" {
   description = "The encrypted gp3 StorageClass (EBS CSI, Retain) for stateful workloads, or null when ebs_csi is off."
   value       = var.ebs_csi.enabled ? var.ebs_csi.storage_class_name : null
 }
+
+output "backups" {
+  description = "The MongoDB backup bucket, its region and prefix, and the SSM parameters holding the writer's (CronJob) and reader's (restore) keys; null when backups are off."
+  value = var.backups.enabled ? {
+    bucket                       = aws_s3_bucket.backups[0].id
+    region                       = local.region
+    prefix                       = var.backups.prefix
+    retention_days               = var.backups.retention_days
+    writer_credentials_parameter = aws_ssm_parameter.backups_credentials["writer"].name
+    reader_credentials_parameter = aws_ssm_parameter.backups_credentials["reader"].name
+  } : null
+}

@@ -197,3 +197,31 @@ variable "ebs_csi" {
   default  = {}
   nullable = false
 }
+
+variable "backups" {
+  description = <<-EOT
+    An S3 bucket for the mongodb chart's scheduled dumps (backup.enabled): private, versioned off,
+    encrypted (SSE-S3), TLS-only, archives under `prefix/` expired after retention_days (the
+    retention of the backups is this lifecycle rule). The CronJob uploads as an IAM user that may
+    only put objects under the prefix; a separate reader may list and get them for a restore.
+    Both keys are kept in SSM Parameter Store (in the Terraform state too; keep the state safe).
+  EOT
+  type = object({
+    enabled        = optional(bool, false)
+    prefix         = optional(string, "mongodb")
+    retention_days = optional(number, 14)
+    force_destroy  = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.backups.retention_days >= 1 && var.backups.retention_days <= 3650
+    error_message = "backups.retention_days must be between 1 and 3650."
+  }
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.backups.prefix))
+    error_message = "backups.prefix is a key prefix without leading or trailing slash, e.g. mongodb."
+  }
+}

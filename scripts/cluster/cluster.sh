@@ -20,7 +20,8 @@
 #      TOFU (OpenTofu from .cache/bin; `terraform` works too), KUBECONFIG (.local/cluster/kubeconfig), NAMESPACE (tokenmeter), TOPOLOGY (single),
 #      IMAGE_REGISTRY (required by deploy), IMAGE_TAG (the chart's appVersion), LOAD_RATE (2000 events/s), LOAD_PODS (2),
 #      LOAD_SECONDS (300), COOLDOWN_SECONDS (180), WAIT_SECONDS (900), ALERT_WEBHOOK_URL (monitoring: where
-#      Alertmanager posts alerts; kept in Secret monitoring/alertmanager-receiver).
+#      Alertmanager posts alerts; kept in Secret monitoring/alertmanager-receiver), BACKUPS (deploy: 1 turns
+#      on the mongodb chart's nightly dump to the bucket of Terraform's `backups`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -216,6 +217,27 @@ require_crds() {
   done
 }
 
+# mongodb_backup_args: with BACKUPS=1, the writer's key from SSM into Secret mongodb-backup-aws and the
+# chart values that point the backup CronJob at the bucket of Terraform's `backups` output.
+mongodb_backup_args() {
+  [[ "${BACKUPS:-0}" == 1 ]] || return 0
+  need aws "install the AWS CLI v2"
+  need jq "install jq"
+  local bucket region prefix parameter credentials
+  bucket="$(tofu_cmd -chdir="$tf_dir" output -json backups | jq -r '.bucket // empty')"
+  [[ -n "$bucket" ]] || die "BACKUPS=1 needs backups = { enabled = true } in the Terraform root ($tf_dir)"
+  region="$(tofu_cmd -chdir="$tf_dir" output -json backups | jq -r .region)"
+  prefix="$(tofu_cmd -chdir="$tf_dir" output -json backups | jq -r .prefix)"
+  parameter="$(tofu_cmd -chdir="$tf_dir" output -json backups | jq -r .writer_credentials_parameter)"
+  credentials="$(aws ssm get-parameter --region "$region" --name "$parameter" --with-decryption \
+    --query Parameter.Value --output text)"
+  apply_secret "$NAMESPACE" mongodb-backup-aws \
+    "AWS_ACCESS_KEY_ID=$(jq -r .AWS_ACCESS_KEY_ID <<<"$credentials")" \
+    "AWS_SECRET_ACCESS_KEY=$(jq -r .AWS_SECRET_ACCESS_KEY <<<"$credentials")"
+  echo --set backup.enabled=true --set "backup.s3.bucket=$bucket" --set "backup.s3.region=$region" \
+    --set "backup.s3.prefix=$prefix" --set backup.credentialsSecret=mongodb-backup-aws
+}
+
 deploy() {
   require_registry
   need kubectl "install kubectl"
@@ -251,8 +273,10 @@ deploy() {
   fi
   helm_cmd upgrade --install kafka deploy/helm/kafka -n "$NAMESPACE" -f "$values/kafka.yaml" \
     --wait --timeout "${WAIT_SECONDS}s"
+  local backup_args=()
+  read -r -a backup_args <<<"$(mongodb_backup_args)"
   helm_cmd upgrade --install mongodb deploy/helm/mongodb -n "$NAMESPACE" -f "$values/mongodb.yaml" \
-    --wait --wait-for-jobs --timeout "${WAIT_SECONDS}s"
+    "${backup_args[@]}" --wait --wait-for-jobs --timeout "${WAIT_SECONDS}s"
   helm_cmd upgrade --install tokenmeter deploy/helm/tokenmeter -n "$NAMESPACE" -f "$values/tokenmeter.yaml" \
     --set image.registry="$IMAGE_REGISTRY" --set image.tag="${IMAGE_TAG:-}" \
     --wait --timeout "${WAIT_SECONDS}s"

@@ -21,4 +21,6 @@ module "k3s" {
 
   server_instance_type = "t3.large"
   root_volume          = { size_gib = 40 }
+
+  backups = var.backups
 }

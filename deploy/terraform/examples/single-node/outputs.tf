@@ -17,3 +17,8 @@ output "agent_private_ips" {
   description = "Private IPs of the K3s agents."
   value       = module.k3s.agent_private_ips
 }
+
+output "backups" {
+  description = "The MongoDB backup bucket and the SSM parameters of its keys (null when backups are off); BACKUPS=1 make deploy reads it."
+  value       = module.k3s.backups
+}

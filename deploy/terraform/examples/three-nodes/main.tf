@@ -26,4 +26,6 @@ module "k3s" {
   agent_node = {
     labels = { "tokenmeter.io/pool" = "workers" }
   }
+
+  backups = var.backups
 }

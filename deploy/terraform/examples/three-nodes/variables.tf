@@ -8,3 +8,15 @@ variable "api_allowed_cidrs" {
   description = "IPv4 CIDRs allowed to reach the Kubernetes API, e.g. [\"198.51.100.7/32\"] for your own egress IP."
   type        = list(string)
 }
+
+variable "backups" {
+  description = "MongoDB backups to S3 (see the root module's `backups`); off unless enabled, e.g. `{ enabled = true, retention_days = 14 }`."
+  type = object({
+    enabled        = optional(bool, false)
+    prefix         = optional(string, "mongodb")
+    retention_days = optional(number, 14)
+    force_destroy  = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}
