@@ -79,3 +79,12 @@ output "backups" {
     reader_credentials_parameter = aws_ssm_parameter.backups_credentials["reader"].name
   } : null
 }
+
+output "external_secrets" {
+  description = "Region, the application's parameter prefix and the SSM parameter holding the External Secrets Operator's key; null when external_secrets is off."
+  value = var.external_secrets.enabled ? {
+    region                = local.region
+    parameter_prefix      = var.external_secrets.parameter_prefix
+    credentials_parameter = aws_ssm_parameter.external_secrets_credentials[0].name
+  } : null
+}

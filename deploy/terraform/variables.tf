@@ -225,3 +225,26 @@ variable "backups" {
     error_message = "backups.prefix is a key prefix without leading or trailing slash, e.g. mongodb."
   }
 }
+
+variable "external_secrets" {
+  description = <<-EOT
+    An IAM user for the External Secrets Operator (the tokenmeter-secrets chart): it may only read
+    the SSM parameters under parameter_prefix (and, with secrets_manager, the Secrets Manager
+    secrets named under it). Its key is kept in SSM Parameter Store for `SECRETS=aws make deploy`,
+    which puts it in the one bootstrap Secret external-secrets/external-secrets-aws. A key rather
+    than the node role (pods cannot reach IMDS: hop limit 1) or a web identity (K3s' service-account
+    issuer is not public; on EKS the chart uses a role instead, docs/DEPLOY.md).
+  EOT
+  type = object({
+    enabled          = optional(bool, false)
+    parameter_prefix = optional(string, "/tokenmeter/secrets")
+    secrets_manager  = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = can(regex("^(/[A-Za-z0-9_.-]+)+$", var.external_secrets.parameter_prefix))
+    error_message = "external_secrets.parameter_prefix must look like /tokenmeter/secrets (no trailing slash)."
+  }
+}

@@ -21,7 +21,8 @@
 #      IMAGE_REGISTRY (required by deploy), IMAGE_TAG (the chart's appVersion), LOAD_RATE (2000 events/s), LOAD_PODS (2),
 #      LOAD_SECONDS (300), COOLDOWN_SECONDS (180), WAIT_SECONDS (900), ALERT_WEBHOOK_URL (monitoring: where
 #      Alertmanager posts alerts; kept in Secret monitoring/alertmanager-receiver), BACKUPS (deploy: 1 turns
-#      on the mongodb chart's nightly dump to the bucket of Terraform's `backups`).
+#      on the mongodb chart's nightly dump to the bucket of Terraform's `backups`), SECRETS (cluster: generated
+#      into Secrets; aws: generated into SSM parameters and synced by the External Secrets Operator).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -119,7 +120,11 @@ mongodb_uri() {
 ensure_secret() { # ensure_secret <namespace> <name> <key=value>...: created once, never rotated here
   local ns="$1" name="$2"
   shift 2
-  if kubectl -n "$ns" get secret "$name" >/dev/null 2>&1; then
+  if secret_exists "$ns" "$name"; then
+    return 0
+  fi
+  if managed_by_aws "$name"; then
+    put_parameters "$name" "" "$@"
     return 0
   fi
   local args=()
@@ -128,12 +133,82 @@ ensure_secret() { # ensure_secret <namespace> <name> <key=value>...: created onc
   log "created Secret $ns/$name"
 }
 
+# SECRETS=aws: the Secrets the tokenmeter-secrets chart lists live as SSM parameters
+# <prefix>/<name>/<key> and reach the cluster through the External Secrets Operator.
+aws_secret_names=" mongodb-auth mongodb-keyfile mongodb-app mongodb-metrics tokenmeter-api-keys tokenmeter-query-api-keys grafana-admin grafana-tokenmeter-api-key "
+managed_by_aws() { [[ "${SECRETS:-cluster}" == aws && "$aws_secret_names" == *" $1 "* ]]; }
+
+# external_secrets_settings: region, parameter prefix and key parameter from Terraform's output (once).
+external_secrets_settings() {
+  [[ -n "${eso_region:-}" ]] && return 0
+  need aws "install the AWS CLI v2"
+  need jq "install jq"
+  local output
+  output="$(tofu_cmd -chdir="$tf_dir" output -json external_secrets)"
+  eso_region="$(jq -r '.region // empty' <<<"$output")"
+  [[ -n "$eso_region" ]] || die "SECRETS=aws needs external_secrets = { enabled = true } in the Terraform root ($tf_dir)"
+  eso_prefix="$(jq -r .parameter_prefix <<<"$output")"
+  eso_credentials_parameter="$(jq -r .credentials_parameter <<<"$output")"
+}
+
+secret_exists() { # secret_exists <namespace> <name>: in the cluster, or (SECRETS=aws) as parameters
+  if managed_by_aws "$2"; then
+    external_secrets_settings
+    [[ "$(aws ssm get-parameters-by-path --region "$eso_region" --path "$eso_prefix/$2" \
+      --query 'length(Parameters)' --output text)" != 0 ]]
+  else
+    kubectl -n "$1" get secret "$2" >/dev/null 2>&1
+  fi
+}
+
+put_parameters() { # put_parameters <name> <--overwrite or ""> <key=value>...
+  local name="$1" overwrite="$2"
+  shift 2
+  external_secrets_settings
+  for pair in "$@"; do
+    aws ssm put-parameter --region "$eso_region" --type SecureString --name "$eso_prefix/$name/${pair%%=*}" \
+      --value "${pair#*=}" ${overwrite:+"$overwrite"} >/dev/null
+  done
+  log "put parameters $eso_prefix/$name/*"
+}
+
+# sync_external_secrets <namespace> <name>...: the operator (pinned chart), its bootstrap Secret with
+# the IAM user's key, the tokenmeter-secrets chart, then waits until the named Secrets are written.
+sync_external_secrets() {
+  [[ "${SECRETS:-cluster}" == aws ]] || return 0
+  local ns="$1"
+  shift
+  external_secrets_settings
+  local credentials
+  credentials="$(aws ssm get-parameter --region "$eso_region" --name "$eso_credentials_parameter" \
+    --with-decryption --query Parameter.Value --output text)"
+  kubectl create namespace external-secrets --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  apply_secret external-secrets external-secrets-aws \
+    "access-key-id=$(jq -r '."access-key-id"' <<<"$credentials")" \
+    "secret-access-key=$(jq -r '."secret-access-key"' <<<"$credentials")"
+  helm_cmd repo add external-secrets https://charts.external-secrets.io --force-update >/dev/null
+  helm_cmd upgrade --install external-secrets external-secrets/external-secrets -n external-secrets \
+    --version "$EXTERNAL_SECRETS_CHART_VERSION" --wait --timeout "${WAIT_SECONDS}s"
+  helm_cmd upgrade --install tokenmeter-secrets deploy/helm/tokenmeter-secrets -n "$NAMESPACE" \
+    --set store.region="$eso_region" --set remotePrefix="$eso_prefix" --wait --timeout "${WAIT_SECONDS}s"
+  for name in "$@"; do
+    # A parameter put after the ExternalSecret first failed is read now, not at the next refresh.
+    kubectl -n "$ns" annotate externalsecret "$name" "force-sync=$(date +%s)" --overwrite >/dev/null
+    kubectl -n "$ns" wait --for=condition=Ready "externalsecret/$name" --timeout="${WAIT_SECONDS}s" >/dev/null
+  done
+  log "Secrets $ns/{$(IFS=,; echo "$*")} synced from $eso_prefix"
+}
+
 random() { openssl rand -hex "${1:-24}"; }
 
 # apply_secret <namespace> <name> <key=value>...: created or replaced (for values the operator changes).
 apply_secret() {
   local ns="$1" name="$2"
   shift 2
+  if managed_by_aws "$name"; then
+    put_parameters "$name" --overwrite "$@"
+    return 0
+  fi
   local args=()
   for pair in "$@"; do args+=("--from-literal=$pair"); done
   kubectl -n "$ns" create secret generic "$name" "${args[@]}" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
@@ -155,7 +230,7 @@ alert_receiver() {
 # hash in tokenmeter-query-api-keys, which only the query API reads (the producer never accepts it).
 grafana_api_key() {
   kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-  if ! kubectl -n monitoring get secret grafana-tokenmeter-api-key >/dev/null 2>&1; then
+  if ! secret_exists monitoring grafana-tokenmeter-api-key; then
     local key
     key="$(random)"
     apply_secret "$NAMESPACE" tokenmeter-query-api-keys \
@@ -171,6 +246,7 @@ monitoring() {
   ensure_secret monitoring grafana-admin admin-user=admin "admin-password=$(random 16)"
   alert_receiver
   grafana_api_key
+  sync_external_secrets monitoring grafana-admin grafana-tokenmeter-api-key
   helm_cmd repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update >/dev/null
   helm_cmd repo add grafana https://grafana.github.io/helm-charts --force-update >/dev/null
   helm_cmd repo update prometheus-community grafana >/dev/null
@@ -249,13 +325,13 @@ deploy() {
   ensure_secret "$NAMESPACE" mongodb-auth mongodb-root-username=root "mongodb-root-password=$(random)"
   ensure_secret "$NAMESPACE" mongodb-keyfile "keyfile=$(random 48)"
   local password
-  if ! kubectl -n "$NAMESPACE" get secret mongodb-app >/dev/null 2>&1; then
+  if ! secret_exists "$NAMESPACE" mongodb-app; then
     # The application user's password and the connection string the processor and query API read.
     password="$(random)"
     ensure_secret "$NAMESPACE" mongodb-app "mongodb-password=$password" \
       "mongodb-url=$(mongodb_uri tokenmeter "$password" tokenmeter tokenmeter)"
   fi
-  if ! kubectl -n "$NAMESPACE" get secret mongodb-metrics >/dev/null 2>&1; then
+  if ! secret_exists "$NAMESPACE" mongodb-metrics; then
     # mongodb_exporter's monitoring user (the mongodb chart's auth.metricsUser).
     password="$(random)"
     ensure_secret "$NAMESPACE" mongodb-metrics "mongodb-password=$password" \
@@ -263,7 +339,7 @@ deploy() {
   fi
   mkdir -p "$state"
   chmod 700 "$state"
-  if ! kubectl -n "$NAMESPACE" get secret tokenmeter-api-keys >/dev/null 2>&1; then
+  if ! secret_exists "$NAMESPACE" tokenmeter-api-keys; then
     local key
     key="$(random)"
     (umask 077 && printf '%s\n' "$key" >"$state/api-key")
@@ -271,6 +347,8 @@ deploy() {
       "api-keys=sha256:$(printf '%s' "$key" | openssl dgst -sha256 -r | cut -d' ' -f1)=*"
     log "API key (all tenants) saved in $state/api-key; only its hash is in the cluster"
   fi
+  sync_external_secrets "$NAMESPACE" mongodb-auth mongodb-keyfile mongodb-app mongodb-metrics \
+    tokenmeter-api-keys tokenmeter-query-api-keys
   helm_cmd upgrade --install kafka deploy/helm/kafka -n "$NAMESPACE" -f "$values/kafka.yaml" \
     --wait --timeout "${WAIT_SECONDS}s"
   local backup_args=()

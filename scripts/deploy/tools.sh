@@ -34,6 +34,9 @@ K8S_VALIDATE_VERSION="1.34.1"
 # CRDs of the custom resources the charts render, from the operators' own Go modules.
 PROMETHEUS_OPERATOR_VERSION="v0.85.0"
 KEDA_VERSION="v2.18.0"
+# The operators of the optional Secrets-from-AWS and TLS layers (docs/DEPLOY.md), for their CRDs.
+EXTERNAL_SECRETS_VERSION="v1.3.2"
+CERT_MANAGER_VERSION="v1.21.2"
 
 log() { echo "tools: $*" >&2; }
 die() { echo "tools: ERROR: $*" >&2; exit 1; }
@@ -125,25 +128,40 @@ PY
   log "schemas in .cache/k8s-schemas/$want"
 }
 
-# JSON schemas of ServiceMonitor, PrometheusRule (prometheus-operator) and ScaledObject,
-# TriggerAuthentication (KEDA), converted from the CRD YAMLs by scripts/deploy/crd-schemas.ts.
+# JSON schemas of ServiceMonitor, PrometheusRule (prometheus-operator), ScaledObject,
+# TriggerAuthentication (KEDA), ClusterSecretStore, ExternalSecret (External Secrets Operator) and
+# ClusterIssuer, Certificate (cert-manager), converted from the CRD YAMLs by scripts/deploy/crd-schemas.ts.
 tool_crd_schemas() {
   local dest="$root/.cache/crd-schemas"
-  local stamp="$dest/.versions" want="prometheus-operator@$PROMETHEUS_OPERATOR_VERSION keda@$KEDA_VERSION"
+  local stamp="$dest/.versions"
+  local want="prometheus-operator@$PROMETHEUS_OPERATOR_VERSION keda@$KEDA_VERSION external-secrets@$EXTERNAL_SECRETS_VERSION cert-manager@$CERT_MANAGER_VERSION"
   [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return 0
-  log "converting CRDs (prometheus-operator $PROMETHEUS_OPERATOR_VERSION, KEDA $KEDA_VERSION) into JSON schemas"
-  local promop keda
-  promop="$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  keda="$(go mod download -json "github.com/kedacore/keda/v2@$KEDA_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  [[ -d "$promop" && -d "$keda" ]] || die "go mod download gave no source for the CRDs"
+  log "converting CRDs ($want) into JSON schemas"
+  local promop keda eso certmanager
+  promop="$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")"
+  keda="$(module_dir "github.com/kedacore/keda/v2@$KEDA_VERSION")"
+  eso="$(module_dir "github.com/external-secrets/external-secrets@$EXTERNAL_SECRETS_VERSION")"
+  certmanager="$(module_dir "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION")"
+  [[ -d "$promop" && -d "$keda" && -d "$eso" && -d "$certmanager" ]] || die "go mod download gave no source for the CRDs"
   rm -rf "$dest"
   "$root/.cache/node/node_modules/.bin/node" -r @swc-node/register "$root/scripts/deploy/crd-schemas.ts" "$dest" \
     "$promop/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
     "$promop/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" \
     "$promop/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml" \
     "$keda/config/crd/bases/keda.sh_scaledobjects.yaml" \
-    "$keda/config/crd/bases/keda.sh_triggerauthentications.yaml"
+    "$keda/config/crd/bases/keda.sh_triggerauthentications.yaml" \
+    "$eso/config/crds/bases/external-secrets.io_clustersecretstores.yaml" \
+    "$eso/config/crds/bases/external-secrets.io_secretstores.yaml" \
+    "$eso/config/crds/bases/external-secrets.io_externalsecrets.yaml" \
+    "$certmanager/deploy/crds/cert-manager.io_clusterissuers.yaml" \
+    "$certmanager/deploy/crds/cert-manager.io_issuers.yaml" \
+    "$certmanager/deploy/crds/cert-manager.io_certificates.yaml"
   echo "$want" >"$stamp"
+}
+
+# module_dir <module@version>: the module's source folder, downloaded from the Go module proxy.
+module_dir() {
+  go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
 }
 
 # The shellcheck tool, from Debian's package (scripts/dev/lib/debian-package.sh), for the scripts
@@ -166,6 +184,8 @@ helm-docs $HELM_DOCS_VERSION
 kubernetes schemas $K8S_SCHEMA_VERSION (PyPI kubernetes-validate $K8S_VALIDATE_VERSION)
 prometheus-operator CRDs $PROMETHEUS_OPERATOR_VERSION
 KEDA CRDs $KEDA_VERSION
+External Secrets Operator CRDs $EXTERNAL_SECRETS_VERSION
+cert-manager CRDs $CERT_MANAGER_VERSION
 shellcheck (Debian's package)
 EOF
 }

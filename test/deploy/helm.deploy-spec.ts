@@ -1,7 +1,8 @@
 // Every chart under deploy/helm, offline: `helm lint --strict` and `helm template` for the default
 // values and each ci/*-values.yaml scenario, the rendered manifests validated by kubeconform
 // against the Kubernetes schemas of the targeted K3s version and the CRD schemas of
-// ServiceMonitor, PrometheusRule and ScaledObject, and the charts' helm-unittest suites.
+// ServiceMonitor, PrometheusRule, ScaledObject (prometheus-operator, KEDA), ClusterSecretStore and
+// ExternalSecret (External Secrets Operator), and the charts' helm-unittest suites.
 // Negative cases prove each check rejects what it should.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ const kubernetesVersion = /^v(\d+\.\d+\.\d+)/.exec(schemaDir)?.[1] ?? '';
  */
 const requiredWithoutValues: Record<string, RegExp> = {
   mongodb: /auth\.rootPassword is required/,
+  'tokenmeter-secrets': /store\.region is required/,
 };
 
 const clusterValuesDir = join(repoRoot, 'deploy', 'cluster', 'values');
@@ -257,6 +259,34 @@ describe('the chart checks fail when they should', () => {
     const validated = kubeconform(broken);
     expect(validated.code).not.toBe(0);
     expect(validated.output).toMatch(/jobLable/);
+  });
+
+  it('kubeconform rejects an ExternalSecret that breaks the External Secrets Operator CRD schema', () => {
+    const result = render('tokenmeter-secrets', [
+      '--set',
+      'store.region=eu-west-1',
+      '--show-only',
+      'templates/externalsecrets.yaml',
+    ]);
+    expectSuccess(result);
+    expectSuccess(kubeconform(result.stdout));
+    const broken = result.stdout.replace(/remoteRef:/g, 'remoteReference:');
+    const validated = kubeconform(broken);
+    expect(validated.code).not.toBe(0);
+    expect(validated.output).toMatch(/remoteReference/);
+  });
+
+  it('kubeconform rejects a ClusterSecretStore with an AWS service the operator does not know', () => {
+    const result = render('tokenmeter-secrets', [
+      '--set',
+      'store.region=eu-west-1',
+      '--show-only',
+      'templates/clustersecretstore.yaml',
+    ]);
+    expectSuccess(result);
+    const validated = kubeconform(result.stdout.replace('service: ParameterStore', 'service: KeyVault'));
+    expect(validated.code).not.toBe(0);
+    expect(validated.output).toMatch(/KeyVault|service/);
   });
 
   it('kubeconform fails on a kind it has no schema for instead of skipping it', () => {

@@ -22,5 +22,6 @@ module "k3s" {
   server_instance_type = "t3.large"
   root_volume          = { size_gib = 40 }
 
-  backups = var.backups
+  backups          = var.backups
+  external_secrets = var.external_secrets
 }

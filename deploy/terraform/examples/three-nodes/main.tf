@@ -27,5 +27,6 @@ module "k3s" {
     labels = { "tokenmeter.io/pool" = "workers" }
   }
 
-  backups = var.backups
+  backups          = var.backups
+  external_secrets = var.external_secrets
 }

@@ -22,3 +22,8 @@ output "backups" {
   description = "The MongoDB backup bucket and the SSM parameters of its keys (null when backups are off); BACKUPS=1 make deploy reads it."
   value       = module.k3s.backups
 }
+
+output "external_secrets" {
+  description = "The External Secrets Operator's region, parameter prefix and key parameter (null when off); SECRETS=aws make deploy reads it."
+  value       = module.k3s.external_secrets
+}

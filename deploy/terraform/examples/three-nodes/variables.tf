@@ -20,3 +20,14 @@ variable "backups" {
   default  = {}
   nullable = false
 }
+
+variable "external_secrets" {
+  description = "The External Secrets Operator's IAM user (see the root module's `external_secrets`); off unless enabled."
+  type = object({
+    enabled          = optional(bool, false)
+    parameter_prefix = optional(string, "/tokenmeter/secrets")
+    secrets_manager  = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}
