@@ -20,7 +20,7 @@ module "server_cloud_init" {
   token_parameter_name      = aws_ssm_parameter.token.name
   kubeconfig_parameter_name = aws_ssm_parameter.kubeconfig.name
   tls_san                   = [aws_eip.server.public_ip, aws_eip.server.public_dns]
-  disable_components        = var.disable_traefik ? ["traefik"] : []
+  disable_components        = var.disable_traefik && !var.ingress.enabled ? ["traefik"] : []
   node_labels               = var.server_node.labels
   node_taints               = var.server_node.taints
   extra_args                = var.server_node.extra_args
@@ -46,7 +46,7 @@ resource "aws_instance" "server" {
   ami                         = local.ami_id
   instance_type               = var.server_instance_type
   subnet_id                   = aws_subnet.public[local.azs[0]].id
-  vpc_security_group_ids      = [aws_security_group.cluster.id, aws_security_group.api.id]
+  vpc_security_group_ids      = concat([aws_security_group.cluster.id, aws_security_group.api.id], aws_security_group.ingress[*].id)
   iam_instance_profile        = aws_iam_instance_profile.node["server"].name
   associate_public_ip_address = false # the Elastic IP below is the public address
   user_data                   = module.server_cloud_init.user_data

@@ -88,3 +88,8 @@ output "external_secrets" {
     credentials_parameter = aws_ssm_parameter.external_secrets_credentials[0].name
   } : null
 }
+
+output "ingress_address" {
+  description = "Public IP to point the query API's and Grafana's DNS names at (A records), or null when ingress is off."
+  value       = var.ingress.enabled ? aws_eip.server.public_ip : null
+}

@@ -65,7 +65,7 @@ variable "k3s_version" {
 }
 
 variable "disable_traefik" {
-  description = "Start the server with --disable traefik. Default true: no security group rule lets ingress traffic reach it, and the charts are reached through the API (port-forward)."
+  description = "Start the server with --disable traefik. Default true: no security group rule lets ingress traffic reach it, and the charts are reached through the API (port-forward). ingress.enabled keeps Traefik regardless."
   type        = bool
   default     = true
 }
@@ -246,5 +246,33 @@ variable "external_secrets" {
   validation {
     condition     = can(regex("^(/[A-Za-z0-9_.-]+)+$", var.external_secrets.parameter_prefix))
     error_message = "external_secrets.parameter_prefix must look like /tokenmeter/secrets (no trailing slash)."
+  }
+}
+
+variable "ingress" {
+  description = <<-EOT
+    TLS at the edge: K3s' Traefik on the server (whatever disable_traefik says) and a security group
+    on it that lets allowed_cidrs reach 443. ACME HTTP-01 (cert-manager, the tokenmeter-edge chart)
+    needs Let's Encrypt to reach port 80 from addresses it does not publish, so with acme_http01
+    port 80 is open to everyone (Traefik answers only the challenge path and redirects the rest);
+    without it, 80 gets the same allow-list as 443. Only applies to a server created with it: a
+    running server keeps its K3s flags (docs/DEPLOY.md).
+  EOT
+  type = object({
+    enabled       = optional(bool, false)
+    allowed_cidrs = optional(list(string), [])
+    acme_http01   = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = !var.ingress.enabled || length(var.ingress.allowed_cidrs) > 0
+    error_message = "ingress.allowed_cidrs must list at least one CIDR when ingress.enabled (use [\"0.0.0.0/0\"] for a public API on purpose)."
+  }
+
+  validation {
+    condition     = alltrue([for cidr in var.ingress.allowed_cidrs : can(cidrnetmask(cidr))])
+    error_message = "ingress.allowed_cidrs must be IPv4 CIDRs, e.g. 198.51.100.0/24."
   }
 }

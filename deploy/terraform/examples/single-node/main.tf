@@ -24,4 +24,5 @@ module "k3s" {
 
   backups          = var.backups
   external_secrets = var.external_secrets
+  ingress          = var.ingress
 }

@@ -29,4 +29,5 @@ module "k3s" {
 
   backups          = var.backups
   external_secrets = var.external_secrets
+  ingress          = var.ingress
 }

@@ -27,3 +27,8 @@ output "external_secrets" {
   description = "The External Secrets Operator's region, parameter prefix and key parameter (null when off); SECRETS=aws make deploy reads it."
   value       = module.k3s.external_secrets
 }
+
+output "ingress_address" {
+  description = "Public IP for the query API's and Grafana's DNS records (null when ingress is off)."
+  value       = module.k3s.ingress_address
+}

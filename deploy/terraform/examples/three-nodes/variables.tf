@@ -31,3 +31,14 @@ variable "external_secrets" {
   default  = {}
   nullable = false
 }
+
+variable "ingress" {
+  description = "TLS at the edge: Traefik and a 443 rule for allowed_cidrs (see the root module's `ingress`); off unless enabled."
+  type = object({
+    enabled       = optional(bool, false)
+    allowed_cidrs = optional(list(string), [])
+    acme_http01   = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+}
