@@ -5,7 +5,8 @@
 #   bootstrap         tofu apply deploy/terraform (VPC, K3s server and agents on EC2)
 #   kubeconfig        fetch the kubeconfig through SSM into .local/cluster/kubeconfig, wait for the nodes
 #   monitoring        kube-prometheus-stack, Loki and Grafana Alloy (+ KEDA when TOPOLOGY=ha or KEDA=1)
-#   deploy            Kafka, MongoDB and tokenmeter with the values of TOPOLOGY (single | ha)
+#   deploy            Kafka, MongoDB and tokenmeter with the values of TOPOLOGY (single | ha; ha first installs
+#                     cert-manager and the in-cluster CA of deploy/helm/tokenmeter-edge for TLS hops)
 #   validate          smoke test through port-forwards: post events, read each one back
 #   verify-scale-hpa  drive load from an in-cluster Job through the producer's Service; print HPA replicas
 #                     and the consumer lag from Prometheus as they change
@@ -293,6 +294,21 @@ require_crds() {
   done
 }
 
+# internal_tls: TOPOLOGY=ha encrypts the in-cluster hops: cert-manager (pinned chart) and the
+# tokenmeter-edge chart's in-cluster CA, which issues kafka-tls and mongodb-tls for the charts' TLS
+# listeners. Other tokenmeter-edge values (ACME, Ingresses) set by hand are kept.
+internal_tls() {
+  [[ "$TOPOLOGY" == ha ]] || return 0
+  helm_cmd repo add jetstack https://charts.jetstack.io --force-update >/dev/null
+  helm_cmd upgrade --install cert-manager jetstack/cert-manager -n cert-manager --create-namespace \
+    --version "$CERT_MANAGER_CHART_VERSION" --set crds.enabled=true --wait --timeout "${WAIT_SECONDS}s"
+  helm_cmd upgrade --install tokenmeter-edge deploy/helm/tokenmeter-edge -n "$NAMESPACE" --reuse-values \
+    --set internalTls.enabled=true --wait --timeout "${WAIT_SECONDS}s"
+  kubectl -n "$NAMESPACE" wait --for=condition=Ready certificate/kafka-tls certificate/mongodb-tls \
+    --timeout="${WAIT_SECONDS}s" >/dev/null
+  log "in-cluster TLS: Secrets kafka-tls and mongodb-tls issued by the tokenmeter-internal-ca Issuer"
+}
+
 # mongodb_backup_args: with BACKUPS=1, the writer's key from SSM into Secret mongodb-backup-aws and the
 # chart values that point the backup CronJob at the bucket of Terraform's `backups` output.
 mongodb_backup_args() {
@@ -349,6 +365,7 @@ deploy() {
   fi
   sync_external_secrets "$NAMESPACE" mongodb-auth mongodb-keyfile mongodb-app mongodb-metrics \
     tokenmeter-api-keys tokenmeter-query-api-keys
+  internal_tls
   helm_cmd upgrade --install kafka deploy/helm/kafka -n "$NAMESPACE" -f "$values/kafka.yaml" \
     --wait --timeout "${WAIT_SECONDS}s"
   local backup_args=()
