@@ -93,3 +93,14 @@ output "ingress_address" {
   description = "Public IP to point the query API's and Grafana's DNS names at (A records), or null when ingress is off."
   value       = var.ingress.enabled ? aws_eip.server.public_ip : null
 }
+
+output "long_term_storage" {
+  description = "Region, the metrics and logs buckets, Loki's retention and the SSM parameter of the key; null when long_term_storage is off."
+  value = var.long_term_storage.enabled ? {
+    region                = local.region
+    metrics_bucket        = aws_s3_bucket.long_term["metrics"].id
+    logs_bucket           = aws_s3_bucket.long_term["logs"].id
+    logs_retention_hours  = var.long_term_storage.logs_retention_days * 24
+    credentials_parameter = aws_ssm_parameter.long_term_credentials[0].name
+  } : null
+}

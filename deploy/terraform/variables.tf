@@ -276,3 +276,27 @@ variable "ingress" {
     error_message = "ingress.allowed_cidrs must be IPv4 CIDRs, e.g. 198.51.100.0/24."
   }
 }
+
+variable "long_term_storage" {
+  description = <<-EOT
+    S3 for metrics and logs beyond the nodes' disks: one bucket for Prometheus' Thanos sidecar (TSDB
+    blocks, expired by a lifecycle rule after metrics_retention_days) and one for Loki (chunks and
+    index; Loki's compactor deletes what is older than its retention_period, logs_retention_days is
+    a lifecycle backstop a week later). Both are private, SSE-S3, TLS-only. One IAM user may list,
+    read, write and delete objects in these two buckets only; its key is kept in SSM Parameter Store
+    for `LONG_TERM=1 make monitoring`.
+  EOT
+  type = object({
+    enabled                = optional(bool, false)
+    metrics_retention_days = optional(number, 395)
+    logs_retention_days    = optional(number, 90)
+    force_destroy          = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.long_term_storage.metrics_retention_days >= 7 && var.long_term_storage.logs_retention_days >= 7
+    error_message = "long_term_storage retention must be at least 7 days."
+  }
+}

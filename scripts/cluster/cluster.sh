@@ -23,7 +23,8 @@
 #      LOAD_SECONDS (300), COOLDOWN_SECONDS (180), WAIT_SECONDS (900), ALERT_WEBHOOK_URL (monitoring: where
 #      Alertmanager posts alerts; kept in Secret monitoring/alertmanager-receiver), BACKUPS (deploy: 1 turns
 #      on the mongodb chart's nightly dump to the bucket of Terraform's `backups`), SECRETS (cluster: generated
-#      into Secrets; aws: generated into SSM parameters and synced by the External Secrets Operator).
+#      into Secrets; aws: generated into SSM parameters and synced by the External Secrets Operator), LONG_TERM
+#      (monitoring: 1 keeps metrics (Thanos sidecar) and logs (Loki) in the buckets of Terraform's `long_term_storage`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -255,6 +256,7 @@ monitoring() {
   local overlay=deploy/cluster/monitoring/$TOPOLOGY kps_values=() loki_values=()
   [[ -f "$overlay/kube-prometheus-stack-values.yaml" ]] && kps_values=(-f "$overlay/kube-prometheus-stack-values.yaml")
   [[ -f "$overlay/loki-values.yaml" ]] && loki_values=(-f "$overlay/loki-values.yaml")
+  long_term_storage
   helm_cmd upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack -n monitoring \
     --version "$KUBE_PROMETHEUS_STACK_VERSION" -f deploy/cluster/monitoring/kube-prometheus-stack-values.yaml \
     "${kps_values[@]}" --wait --timeout "${WAIT_SECONDS}s"
@@ -307,6 +309,33 @@ internal_tls() {
   kubectl -n "$NAMESPACE" wait --for=condition=Ready certificate/kafka-tls certificate/mongodb-tls \
     --timeout="${WAIT_SECONDS}s" >/dev/null
   log "in-cluster TLS: Secrets kafka-tls and mongodb-tls issued by the tokenmeter-internal-ca Issuer"
+}
+
+# long_term_storage: with LONG_TERM=1, the Thanos sidecar's and Loki's buckets from Terraform's
+# `long_term_storage` output, their key from SSM into Secrets monitoring/thanos-objstore and
+# monitoring/loki-s3, and the long-term overlays appended to monitoring()'s kps_values and loki_values.
+long_term_storage() {
+  [[ "${LONG_TERM:-0}" == 1 ]] || return 0
+  need aws "install the AWS CLI v2"
+  need jq "install jq"
+  local output region metrics logs credentials key_id secret
+  output="$(tofu_cmd -chdir="$tf_dir" output -json long_term_storage)"
+  region="$(jq -r '.region // empty' <<<"$output")"
+  [[ -n "$region" ]] || die "LONG_TERM=1 needs long_term_storage = { enabled = true } in the Terraform root ($tf_dir)"
+  metrics="$(jq -r .metrics_bucket <<<"$output")"
+  logs="$(jq -r .logs_bucket <<<"$output")"
+  credentials="$(aws ssm get-parameter --region "$region" --name "$(jq -r .credentials_parameter <<<"$output")" \
+    --with-decryption --query Parameter.Value --output text)"
+  key_id="$(jq -r .AWS_ACCESS_KEY_ID <<<"$credentials")"
+  secret="$(jq -r .AWS_SECRET_ACCESS_KEY <<<"$credentials")"
+  apply_secret monitoring loki-s3 "AWS_ACCESS_KEY_ID=$key_id" "AWS_SECRET_ACCESS_KEY=$secret"
+  apply_secret monitoring thanos-objstore "objstore.yml=$(printf 'type: S3\nconfig:\n  bucket: %s\n  endpoint: s3.%s.amazonaws.com\n  region: %s\n  access_key: %s\n  secret_key: %s\n' \
+    "$metrics" "$region" "$region" "$key_id" "$secret")"
+  kps_values+=(-f deploy/cluster/monitoring/long-term/kube-prometheus-stack-values.yaml)
+  loki_values+=(-f deploy/cluster/monitoring/long-term/loki-values.yaml
+    --set "loki.storage.bucketNames.chunks=$logs" --set "loki.storage.bucketNames.ruler=$logs"
+    --set "loki.storage.bucketNames.admin=$logs" --set "loki.storage.s3.region=$region"
+    --set "loki.limits_config.retention_period=$(jq -r .logs_retention_hours <<<"$output")h")
 }
 
 # mongodb_backup_args: with BACKUPS=1, the writer's key from SSM into Secret mongodb-backup-aws and the

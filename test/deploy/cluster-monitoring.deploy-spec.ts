@@ -183,3 +183,41 @@ describe('deploy/cluster/monitoring: dashboards, alerts and store metrics wired 
     );
   });
 });
+
+describe('long-term storage (LONG_TERM=1 make monitoring)', () => {
+  it('points the Thanos sidecar at the object store Secret cluster.sh writes', () => {
+    const kps = values<{
+      prometheus: {
+        prometheusSpec: { thanos: { objectStorageConfig: { existingSecret: { name: string; key: string } } } };
+      };
+    }>('long-term/kube-prometheus-stack-values.yaml');
+    const secret = kps.prometheus.prometheusSpec.thanos.objectStorageConfig.existingSecret;
+    expect(secret.key).toBe('objstore.yml');
+    expect(secretsCreatedIn('monitoring')).toContain(secret.name);
+    expect(clusterScript).toMatch(/apply_secret monitoring thanos-objstore "objstore\.yml=/);
+  });
+
+  it('keeps Loki on S3 with compactor retention, the key from a Secret cluster.sh writes', () => {
+    const loki = values<{
+      loki: {
+        storage: { type: string; s3: { accessKeyId: string } };
+        schemaConfig: { configs: { object_store: string }[] };
+        compactor: { retention_enabled: boolean; delete_request_store: string };
+        limits_config: { retention_period: string };
+      };
+      singleBinary: { extraArgs: string[]; extraEnvFrom: { secretRef: { name: string } }[] };
+    }>('long-term/loki-values.yaml');
+    expect(loki.loki.storage.type).toBe('s3');
+    expect(loki.loki.schemaConfig.configs.map((c) => c.object_store)).toEqual(['s3']);
+    expect(loki.loki.compactor).toEqual({ retention_enabled: true, delete_request_store: 's3' });
+    expect(loki.loki.storage.s3.accessKeyId).toBe('${AWS_ACCESS_KEY_ID}');
+    expect(loki.singleBinary.extraArgs).toContain('-config.expand-env=true');
+    const [envFrom] = loki.singleBinary.extraEnvFrom;
+    expect(secretsCreatedIn('monitoring')).toContain(envFrom?.secretRef.name);
+    // The bucket names and the retention come from Terraform's output, not from the placeholders.
+    for (const key of ['chunks', 'ruler', 'admin']) {
+      expect(clusterScript).toContain(`--set "loki.storage.bucketNames.${key}=$logs"`);
+    }
+    expect(clusterScript).toContain('loki.limits_config.retention_period=');
+  });
+});

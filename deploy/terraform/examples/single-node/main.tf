@@ -22,7 +22,8 @@ module "k3s" {
   server_instance_type = "t3.large"
   root_volume          = { size_gib = 40 }
 
-  backups          = var.backups
-  external_secrets = var.external_secrets
-  ingress          = var.ingress
+  backups           = var.backups
+  external_secrets  = var.external_secrets
+  ingress           = var.ingress
+  long_term_storage = var.long_term_storage
 }

@@ -27,7 +27,8 @@ module "k3s" {
     labels = { "tokenmeter.io/pool" = "workers" }
   }
 
-  backups          = var.backups
-  external_secrets = var.external_secrets
-  ingress          = var.ingress
+  backups           = var.backups
+  external_secrets  = var.external_secrets
+  ingress           = var.ingress
+  long_term_storage = var.long_term_storage
 }

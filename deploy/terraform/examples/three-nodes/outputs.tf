@@ -32,3 +32,8 @@ output "ingress_address" {
   description = "Public IP for the query API's and Grafana's DNS records (null when ingress is off)."
   value       = module.k3s.ingress_address
 }
+
+output "long_term_storage" {
+  description = "The metrics and logs buckets and the SSM parameter of their key (null when off); LONG_TERM=1 make monitoring reads it."
+  value       = module.k3s.long_term_storage
+}

@@ -42,3 +42,15 @@ variable "ingress" {
   default  = {}
   nullable = false
 }
+
+variable "long_term_storage" {
+  description = "S3 for Prometheus' Thanos sidecar and Loki (see the root module's `long_term_storage`); off unless enabled."
+  type = object({
+    enabled                = optional(bool, false)
+    metrics_retention_days = optional(number, 395)
+    logs_retention_days    = optional(number, 90)
+    force_destroy          = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}
