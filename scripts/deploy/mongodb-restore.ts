@@ -40,7 +40,7 @@ export function archiveTime(key: string, prefix: string, release: string): Date 
   if (!key.startsWith(head)) return undefined;
   const match = archiveStamp.exec(key.slice(head.length));
   if (match === null) return undefined;
-  const [, year, month, day, hour, minute, second] = match.map(Number);
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.slice(1).map(Number);
   const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   // Rejects impossible stamps (month 13, 31 February) that Date.UTC would roll over.
   return time.getUTCMonth() === month - 1 && time.getUTCDate() === day ? time : undefined;
@@ -142,7 +142,7 @@ export function parseOptions(argv: readonly string[]): RestoreOptions {
     '--cluster-domain',
   ]);
   for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
+    const arg = argv[i] ?? '';
     if (arg === '--tls' || arg === '--yes') {
       flags.add(arg);
     } else if (valued.has(arg)) {
@@ -217,8 +217,10 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write('dry run: add --yes to restore\n');
     return;
   }
-  const source: ChildProcess = spawn(download[0], download.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  const sink: ChildProcess = spawn(restore[0], restore.slice(1), { stdio: ['pipe', 'inherit', 'inherit'] });
+  const [downloadCommand = 'aws', ...downloadArgs] = download;
+  const [restoreCommand = 'kubectl', ...restoreArgs] = restore;
+  const source: ChildProcess = spawn(downloadCommand, downloadArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const sink: ChildProcess = spawn(restoreCommand, restoreArgs, { stdio: ['pipe', 'inherit', 'inherit'] });
   if (source.stdout === null || sink.stdin === null)
     throw new RestoreError('could not connect the download to mongorestore');
   source.stdout.pipe(sink.stdin);
