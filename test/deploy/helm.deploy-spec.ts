@@ -9,24 +9,18 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import {
+  chartsDir,
+  helmTemplateArgs,
+  k8sSchemaDir,
+  kubernetesVersion as versionOfSchemas,
+  namespace,
+} from './support/charts';
 import { expectSuccess, repoRoot, run, toolPath, type ToolResult } from './support/tools';
 
-const chartsDir = join(repoRoot, 'deploy', 'helm');
 const charts = readdirSync(chartsDir).filter((name) => existsSync(join(chartsDir, name, 'Chart.yaml')));
-const namespace = 'tokenmeter';
-
-function k8sSchemaDir(): string {
-  const root = join(repoRoot, '.cache', 'k8s-schemas');
-  const dirs = existsSync(root) ? readdirSync(root).filter((d) => /^v\d+\.\d+\.\d+-local-strict$/.test(d)) : [];
-  const [dir] = dirs;
-  if (dir === undefined || dirs.length !== 1) {
-    throw new Error(`expected one schema folder in ${root}, found ${dirs.length}: run scripts/deploy/tools.sh`);
-  }
-  return dir;
-}
-
 const schemaDir = k8sSchemaDir();
-const kubernetesVersion = /^v(\d+\.\d+\.\d+)/.exec(schemaDir)?.[1] ?? '';
+const kubernetesVersion = versionOfSchemas();
 
 /**
  * Charts that cannot render without secrets: their default values must fail with this message
@@ -76,17 +70,7 @@ const customResourceApis = [
 ];
 
 function render(chart: string, valueArgs: readonly string[], apiVersions = customResourceApis): ToolResult {
-  return helm([
-    'template',
-    chart,
-    join(chartsDir, chart),
-    '--namespace',
-    namespace,
-    '--kube-version',
-    kubernetesVersion,
-    ...apiVersions.flatMap((api) => ['--api-versions', api]),
-    ...valueArgs,
-  ]);
+  return helm(helmTemplateArgs(chart, [...apiVersions.flatMap((api) => ['--api-versions', api]), ...valueArgs]));
 }
 
 function kubeconform(manifests: string): ToolResult {

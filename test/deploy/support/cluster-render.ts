@@ -2,13 +2,10 @@
 // exactly as scripts/cluster/cluster.sh passes them, for the deploy tier's cross-chart checks.
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { helmTemplateArgs } from './charts';
 import { expectSuccess, repoRoot, run, toolPath } from './tools';
 
-const chartsDir = join(repoRoot, 'deploy', 'helm');
 const valuesDir = join(repoRoot, 'deploy', 'cluster', 'values');
-const namespace = 'tokenmeter';
-// The K3s minor deploy/terraform pins (scripts/deploy/tools.sh K8S_SCHEMA_VERSION).
-const kubernetesVersion = '1.34.0';
 
 export interface Manifest {
   kind: string;
@@ -19,18 +16,10 @@ export interface Manifest {
 
 /** helm template of one chart with a topology's values, as `make deploy` installs it (release = chart name). */
 export function renderCluster(topology: string, chart: string, extraArgs: readonly string[] = []): Manifest[] {
-  const result = run(toolPath('helm'), [
-    'template',
-    chart,
-    join(chartsDir, chart),
-    '--namespace',
-    namespace,
-    '--kube-version',
-    kubernetesVersion,
-    '-f',
-    join(valuesDir, topology, `${chart}.yaml`),
-    ...extraArgs,
-  ]);
+  const result = run(
+    toolPath('helm'),
+    helmTemplateArgs(chart, ['-f', join(valuesDir, topology, `${chart}.yaml`), ...extraArgs]),
+  );
   expectSuccess(result);
   return parseAllDocuments(result.stdout)
     .map((doc) => doc.toJS() as Manifest | null)
