@@ -26,7 +26,7 @@ afterAll(async () => {
   await dropDatabase(mongoUrl, dbName);
 });
 
-it('deletes raw events after 7 days, 1m rollups after 30 and 1h rollups after 400', async () => {
+it('deletes raw events after 7 days, 1m rollups after 30, 1h and 1d rollups after 400 (by bucket document end)', async () => {
   const ages = [1, 6, 8, 29, 31, 399, 401];
   const at = (days: number) => new Date(NOW - days * DAY);
   for (const collection of Object.values(RAW_COLLECTIONS)) {
@@ -36,10 +36,10 @@ it('deletes raw events after 7 days, 1m rollups after 30 and 1h rollups after 40
   }
   for (const collection of Object.values(ROLLUP_COLLECTIONS)) {
     await mongo
-      .collection<{ _id: string; resolution: string; bucketStart: Date }>(collection)
+      .collection<{ _id: string; resolution: string; start: Date; end: Date }>(collection)
       .insertMany(
-        ['1m', '1h'].flatMap((resolution) =>
-          ages.map((d) => ({ _id: `${resolution}-${d}`, resolution, bucketStart: at(d) })),
+        ['1m', '1h', '1d'].flatMap((resolution) =>
+          ages.map((d) => ({ _id: `${resolution}-${d}`, resolution, start: at(d + 1), end: at(d) })),
         ),
       );
   }
@@ -55,8 +55,8 @@ it('deletes raw events after 7 days, 1m rollups after 30 and 1h rollups after 40
     token_events: 5,
     gpu_samples: 5,
     token_intervals: 5,
-    token_rollups: 3 + 1,
-    gpu_rollups: 3 + 1,
+    token_rollup_buckets: 3 + 1 + 1,
+    gpu_rollup_buckets: 3 + 1 + 1,
   });
   for (const collection of Object.values(RAW_COLLECTIONS)) {
     expect((await mongo.collection(collection).find({}).toArray()).map((d) => d._id).sort()).toEqual([
@@ -66,14 +66,18 @@ it('deletes raw events after 7 days, 1m rollups after 30 and 1h rollups after 40
   }
   for (const collection of Object.values(ROLLUP_COLLECTIONS)) {
     const left = (await mongo.collection(collection).find({}).toArray()).map((d) => d._id).sort();
-    expect(left).toEqual(['1h-1', '1h-29', '1h-31', '1h-399', '1h-6', '1h-8', '1m-1', '1m-29', '1m-6', '1m-8']);
+    expect(left).toEqual([
+      ...['1d-1', '1d-29', '1d-31', '1d-399', '1d-6', '1d-8'],
+      ...['1h-1', '1h-29', '1h-31', '1h-399', '1h-6', '1h-8'],
+      ...['1m-1', '1m-29', '1m-6', '1m-8'],
+    ]);
   }
   expect(await service.runOnce()).toEqual({
     token_events: 0,
     gpu_samples: 0,
     token_intervals: 0,
-    token_rollups: 0,
-    gpu_rollups: 0,
+    token_rollup_buckets: 0,
+    gpu_rollup_buckets: 0,
   });
   expect(forget).toHaveBeenCalledTimes(1);
 });

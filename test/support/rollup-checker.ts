@@ -1,9 +1,47 @@
-// An independent checker for the rollups (issue 3): recomputes every 1m and 1h rollup
-// document from the stored raw events, with deliberately plain code that shares nothing
-// with the processor's accumulation, and reports every difference it finds.
-import { MongoClient } from 'mongodb';
+// An independent checker for the rollups (issue 3): recomputes every 1m, 1h and 1d rollup
+// bucket from the stored raw events, with deliberately plain code that shares nothing with the
+// processor's accumulation, and reports every difference it finds. Only the unpacking of the
+// stored bucket documents (rollup-slots.ts, itself unit-tested) is shared.
+import {
+  binaryBytes,
+  decodeSlots,
+  type GpuRollupBucket,
+  type GpuRollupDocument,
+  gpuSlotRecord,
+  ROLLUP_COLLECTIONS,
+  SLOT_SCHEMAS,
+  type TokenRollupBucket,
+  type TokenRollupDocument,
+  tokenSlotRecord,
+} from '@tokenmeter/contracts/storage';
+import { type Db, MongoClient } from 'mongodb';
 
-const BUCKETS = { '1m': 60_000, '1h': 3_600_000 } as const;
+const BUCKETS = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
+
+/** Every stored rollup bucket of a kind, unpacked from its bucket document (one record per slot). */
+/** A database, or the app's MongoConnection. */
+type Collections = Pick<Db, 'collection'>;
+
+export async function storedRollups(db: Collections, kind: 'tokens'): Promise<TokenRollupDocument[]>;
+export async function storedRollups(db: Collections, kind: 'gpu'): Promise<GpuRollupDocument[]>;
+export async function storedRollups(
+  db: Collections,
+  kind: 'tokens' | 'gpu',
+): Promise<TokenRollupDocument[] | GpuRollupDocument[]> {
+  const docs = await db.collection(ROLLUP_COLLECTIONS[kind]).find({}).toArray();
+  if (kind === 'tokens') {
+    return docs.flatMap((doc) => {
+      const bucket = doc as unknown as TokenRollupBucket;
+      return [...decodeSlots(SLOT_SCHEMAS.tokens, binaryBytes(bucket.s))].map(([i, slot]) =>
+        tokenSlotRecord(bucket, i, slot),
+      );
+    });
+  }
+  return docs.flatMap((doc) => {
+    const bucket = doc as unknown as GpuRollupBucket;
+    return [...decodeSlots(SLOT_SCHEMAS.gpu, binaryBytes(bucket.s))].map(([i, slot]) => gpuSlotRecord(bucket, i, slot));
+  });
+}
 const GROWTH = 1.1;
 const MIN_MS = 0.01;
 
@@ -152,12 +190,12 @@ export async function checkRollups(
     const [tokenRaw, gpuRaw, tokenRollups, gpuRollups] = await Promise.all([
       db.collection('token_events').find({}).toArray(),
       db.collection('gpu_samples').find({}).toArray(),
-      db.collection('token_rollups').find({}).toArray(),
-      db.collection('gpu_rollups').find({}).toArray(),
+      storedRollups(db, 'tokens'),
+      storedRollups(db, 'gpu'),
     ]);
     return {
-      tokens: compare(expectedTokenRollups(tokenRaw), tokenRollups),
-      gpu: compare(expectedGpuRollups(gpuRaw), gpuRollups),
+      tokens: compare(expectedTokenRollups(tokenRaw), tokenRollups as unknown as Doc[]),
+      gpu: compare(expectedGpuRollups(gpuRaw), gpuRollups as unknown as Doc[]),
     };
   } finally {
     await client.close();

@@ -17,10 +17,11 @@ export interface RetentionPlan {
 }
 
 export function retentionPlan(config: ProcessorConfig['retention']): RetentionPlan[] {
+  // A bucket document goes once its whole span (up to `end`) is past the tier's retention.
   const rollup = (resolution: Resolution, keepMs: number): RetentionPlan[] =>
     Object.values(ROLLUP_COLLECTIONS).map((collection) => ({
       collection,
-      field: 'bucketStart',
+      field: 'end',
       where: { resolution },
       keepMs,
     }));
@@ -33,6 +34,8 @@ export function retentionPlan(config: ProcessorConfig['retention']): RetentionPl
     })),
     ...rollup('1m', config.rollup1mMs),
     ...rollup('1h', config.rollup1hMs),
+    // Daily buckets are kept as long as hourly ones (they hold the same data, coarser).
+    ...rollup('1d', config.rollup1hMs),
   ];
 }
 

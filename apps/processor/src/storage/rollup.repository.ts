@@ -1,32 +1,39 @@
-// Rollup storage with per-partition offset watermarks (docs/ARCHITECTURE.md):
-// each document carries `wm.p<partition>`, the last offset whose events it includes, and
-// every change to it is one single-document update that adds the batch's contributions
-// AND moves the watermark, conditioned on the watermark it was computed from. A replayed
-// message at or below the watermark is skipped for that document; a conflicting writer
-// (a zombie consumer after a rebalance) makes the condition fail and the batch is retried.
+// Rollup storage in bucket documents (docs/adr/0001-bucketed-rollups.md, docs/ARCHITECTURE.md):
+// each document holds one series' slots over a container span (packed, rollup-slots.ts), the
+// watermark `wm.p<partition>` of every partition that wrote it (the last offset whose events it
+// includes), and a version `v`. A batch reads each document it touches (or takes it from
+// memory), adds the contributions of the events above that document's watermark to its slots,
+// and writes the slots, the new watermark and v + 1 in one single-document update. A replayed
+// message at or below the watermark is skipped for that document.
 //
-// Only the owner of a partition moves that partition's watermarks, so while this instance owns
-// it, the watermarks it last read or wrote are the stored ones: they are kept in memory and
-// only documents not seen yet are read (a third of a batch's rollup time on FerretDB, where
-// each read is a point read). The memory is dropped when the consumer (re)joins its group —
-// the partition may have had another owner — and after any failed write.
+// Only the owner of a partition writes its series' documents, so while this instance owns it,
+// the documents it last read or wrote are the stored ones: they are kept in memory (packed) and
+// only documents not seen yet are read. The memory is dropped when the consumer (re)joins its
+// group — the partition may have had another owner — and after any failed write. Where the
+// server evaluates it atomically (MongoDB), the update is conditioned on the version it was
+// computed from, so a zombie writer fails instead of overwriting (the storage dialect).
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { GpuSample } from '@tokenmeter/contracts';
 import {
   accumulateGpuRollups,
   accumulateTokenRollups,
-  gpuRollupIds,
+  applySlotChange,
+  binaryBytes,
+  decodeSlots,
+  emptySlot,
+  encodeSlots,
+  gpuBucketIds,
   ROLLUP_COLLECTIONS,
   ROLLUP_INDEXES,
   type RollupDelta,
+  type RollupKind,
+  SLOT_SCHEMAS,
   type TokenUsageRecord,
-  tokenRollupIds,
+  tokenBucketIds,
   watermarkField,
 } from '@tokenmeter/contracts/storage';
 import { MongoConnection } from '@tokenmeter/telemetry';
-import { type AnyBulkWriteOperation, type Collection, type Document, Double, Long, MongoBulkWriteError } from 'mongodb';
-
-export type RollupKind = keyof typeof ROLLUP_COLLECTIONS;
+import { type AnyBulkWriteOperation, type Collection, type Document, MongoBulkWriteError } from 'mongodb';
 
 /** An event to roll up, with the offset of the message that stored it. */
 export interface OwnedEvent<E> {
@@ -35,13 +42,13 @@ export interface OwnedEvent<E> {
 }
 
 export interface RollupOutcome {
-  /** Documents updated or created. */
+  /** Bucket documents updated or created. */
   documents: number;
   /** (event, document) contributions skipped because the watermark already covered them. */
   skipped: number;
 }
 
-/** The watermark condition failed: another writer moved it. The batch must be retried. */
+/** The version condition failed: another writer changed the document. The batch must be retried. */
 export class RollupConflictError extends Error {
   constructor(detail: string) {
     super(`rollup watermark conflict: ${detail}`);
@@ -49,13 +56,30 @@ export class RollupConflictError extends Error {
   }
 }
 
-/** Watermarks remembered per partition at most; past it the partition's memory starts over. */
-const MAX_REMEMBERED_WATERMARKS = 50_000;
+/** Packed bytes remembered per partition at most; past it the partition's memory starts over. */
+const MAX_REMEMBERED_BYTES = 16 * 1024 * 1024;
 
-interface WatermarkDoc extends Document {
-  _id: string;
-  wm?: Record<string, number>;
+/** What this instance knows of a stored bucket document. */
+interface KnownBucket {
+  v: number;
+  /** This partition's watermark in it, if it has one. */
+  wm: number | undefined;
+  slots: Uint8Array;
 }
+
+interface PartitionMemory {
+  buckets: Map<string, KnownBucket>;
+  bytes: number;
+}
+
+interface StoredBucket extends Document {
+  _id: string;
+  v?: number;
+  wm?: Record<string, number>;
+  s?: unknown;
+}
+
+export type { RollupKind };
 
 @Injectable()
 export class RollupRepository implements OnModuleInit {
@@ -67,8 +91,8 @@ export class RollupRepository implements OnModuleInit {
    */
   conditionalWrites: boolean;
 
-  /** `${kind}:${partition}` → document id → this partition's watermark in that document. */
-  private readonly watermarks = new Map<string, Map<string, number>>();
+  /** `${kind}:${partition}` → what this instance knows of the bucket documents it wrote or read. */
+  private readonly memory = new Map<string, PartitionMemory>();
 
   constructor(private readonly mongo: MongoConnection) {
     this.conditionalWrites = mongo.serverKind === 'mongodb';
@@ -85,13 +109,13 @@ export class RollupRepository implements OnModuleInit {
   }
 
   /**
-   * Forgets the remembered watermarks (of one kind): call when partitions may have changed
+   * Forgets the remembered bucket documents (of one kind): call when partitions may have changed
    * owner (the consumer joined its group again), or when documents changed behind the
    * processor's back. The next batches read them from the database again.
    */
   forgetWatermarks(kind?: RollupKind): void {
-    for (const key of [...this.watermarks.keys()]) {
-      if (kind === undefined || key.startsWith(`${kind}:`)) this.watermarks.delete(key);
+    for (const key of [...this.memory.keys()]) {
+      if (kind === undefined || key.startsWith(`${kind}:`)) this.memory.delete(key);
     }
   }
 
@@ -100,13 +124,13 @@ export class RollupRepository implements OnModuleInit {
     batchLastOffset: number,
     events: OwnedEvent<TokenUsageRecord>[],
   ): Promise<RollupOutcome> {
-    return this.apply('tokens', partition, batchLastOffset, events, tokenRollupIds, (e, into, accept) =>
+    return this.apply('tokens', partition, batchLastOffset, events, tokenBucketIds, (e, into, accept) =>
       accumulateTokenRollups([e], into, accept),
     );
   }
 
   applyGpu(partition: number, batchLastOffset: number, events: OwnedEvent<GpuSample>[]): Promise<RollupOutcome> {
-    return this.apply('gpu', partition, batchLastOffset, events, gpuRollupIds, (e, into, accept) =>
+    return this.apply('gpu', partition, batchLastOffset, events, gpuBucketIds, (e, into, accept) =>
       accumulateGpuRollups([e], into, accept),
     );
   }
@@ -120,39 +144,42 @@ export class RollupRepository implements OnModuleInit {
     accumulate: (e: E, into: Map<string, RollupDelta>, accept: (id: string) => boolean) => void,
   ): Promise<RollupOutcome> {
     if (events.length === 0) return { documents: 0, skipped: 0 };
-    const collection = this.mongo.collection<WatermarkDoc>(ROLLUP_COLLECTIONS[kind]);
+    const collection = this.mongo.collection<StoredBucket>(ROLLUP_COLLECTIONS[kind]);
     const field = watermarkField(partition);
     const ids = [...new Set(events.flatMap((e) => idsOf(e.event)))];
 
     // Captured once: a forget() while this batch runs leaves what it learns out of the new memory.
     const memoryKey = `${kind}:${partition}`;
-    let remembered = this.watermarks.get(memoryKey);
-    if (remembered === undefined || remembered.size > MAX_REMEMBERED_WATERMARKS) {
-      remembered = new Map();
-      this.watermarks.set(memoryKey, remembered);
+    let memory = this.memory.get(memoryKey);
+    if (memory === undefined || memory.bytes > MAX_REMEMBERED_BYTES) {
+      memory = { buckets: new Map(), bytes: 0 };
+      this.memory.set(memoryKey, memory);
     }
-    const current = new Map<string, number>();
+    const current = new Map<string, KnownBucket | undefined>();
     const unknown: string[] = [];
     for (const id of ids) {
-      const wm = remembered.get(id);
-      if (wm === undefined) unknown.push(id);
-      else current.set(id, wm);
+      const known = memory.buckets.get(id);
+      if (known === undefined) unknown.push(id);
+      else current.set(id, known);
     }
-    for (const doc of await this.mongo.findByIds<WatermarkDoc>(ROLLUP_COLLECTIONS[kind], unknown, {
+    for (const doc of await this.mongo.findByIds<StoredBucket>(ROLLUP_COLLECTIONS[kind], unknown, {
+      v: 1,
       [`wm.${field}`]: 1,
+      s: 1,
     })) {
-      const wm = doc.wm?.[field];
-      if (typeof wm === 'number') {
-        current.set(doc._id, wm);
-        remembered.set(doc._id, wm);
-      }
+      const known: KnownBucket = {
+        v: typeof doc.v === 'number' ? doc.v : 0,
+        wm: typeof doc.wm?.[field] === 'number' ? doc.wm[field] : undefined,
+        slots: doc.s === undefined ? new Uint8Array() : binaryBytes(doc.s),
+      };
+      current.set(doc._id, known);
     }
 
     const deltas = new Map<string, RollupDelta>();
     let skipped = 0;
     for (const { offset, event } of events) {
       accumulate(event, deltas, (id) => {
-        const wm = current.get(id);
+        const wm = current.get(id)?.wm;
         if (wm !== undefined && offset <= wm) {
           skipped += 1;
           return false;
@@ -162,20 +189,36 @@ export class RollupRepository implements OnModuleInit {
     }
     if (deltas.size === 0) return { documents: 0, skipped };
 
-    const ops: AnyBulkWriteOperation<WatermarkDoc>[] = [...deltas.values()].map((d) => {
-      const wm = current.get(d._id);
-      const inc: Record<string, Long | Double> = {};
-      for (const [k, v] of Object.entries(d.counts)) inc[k] = Long.fromNumber(v);
-      for (const [k, v] of Object.entries(d.sums)) inc[k] = new Double(v);
+    // Per bucket document: its slots after this batch.
+    const schema = SLOT_SCHEMAS[kind];
+    const changed = new Map<string, { identity: RollupDelta['identity']; deltas: RollupDelta[] }>();
+    for (const d of deltas.values()) {
+      const entry = changed.get(d.bucket);
+      if (entry === undefined) changed.set(d.bucket, { identity: d.identity, deltas: [d] });
+      else entry.deltas.push(d);
+    }
+    const written = new Map<string, KnownBucket>();
+    const ops: AnyBulkWriteOperation<StoredBucket>[] = [];
+    for (const [id, { identity, deltas: slotDeltas }] of changed) {
+      const known = current.get(id);
+      const slots = decodeSlots(schema, known?.slots ?? new Uint8Array());
+      for (const d of slotDeltas) {
+        let slot = slots.get(d.slot);
+        if (slot === undefined) {
+          slot = emptySlot();
+          slots.set(d.slot, slot);
+        }
+        applySlotChange(slot, d);
+      }
+      const packed = encodeSlots(schema, slots);
+      const v = (known?.v ?? 0) + 1;
+      written.set(id, { v, wm: batchLastOffset, slots: packed });
       const update: Document = {
-        $setOnInsert: d.identity,
-        $inc: inc,
-        $set: { [`wm.${field}`]: batchLastOffset },
+        $setOnInsert: identity,
+        $set: { s: packed, v, [`wm.${field}`]: batchLastOffset },
       };
-      if (Object.keys(d.min).length > 0) update.$min = d.min;
-      if (Object.keys(d.max).length > 0) update.$max = d.max;
-      return { updateOne: { ...this.target(d._id, field, wm), update } };
-    });
+      ops.push({ updateOne: { ...this.target(id, known?.v), update } });
+    }
 
     // Bounded commands: FerretDB deadlocks on large ones (MongoConnection.updatesPerCommand).
     const size = this.mongo.updatesPerCommand;
@@ -185,27 +228,39 @@ export class RollupRepository implements OnModuleInit {
       }
     } catch (error) {
       // Some chunks may have been written: what is stored is no longer known.
-      if (this.watermarks.get(memoryKey) === remembered) this.watermarks.delete(memoryKey);
+      if (this.memory.get(memoryKey) === memory) this.memory.delete(memoryKey);
       throw error;
     }
-    for (const d of deltas.values()) remembered.set(d._id, batchLastOffset);
+    for (const [id, known] of written) {
+      memory.bytes += known.slots.byteLength - (memory.buckets.get(id)?.slots.byteLength ?? 0);
+      memory.buckets.set(id, known);
+    }
+    // Documents read but not written this time are remembered as read.
+    for (const id of unknown) {
+      const known = current.get(id);
+      if (known !== undefined && !written.has(id)) {
+        memory.bytes += known.slots.byteLength;
+        memory.buckets.set(id, known);
+      }
+    }
     return { documents: ops.length, skipped };
   }
 
   /**
-   * MongoDB: the update is conditioned on the watermark it was computed from, so a zombie
-   * writer (a consumer that lost the partition mid-batch) fails instead of adding twice.
-   * FerretDB: only `{_id}` filters avoid a full table scan (and it applies updates without
-   * a lock anyway), so exclusion rests on one writer per partition (docs/ARCHITECTURE.md).
+   * MongoDB: the update is conditioned on the version it was computed from, so a zombie writer
+   * (a consumer that lost the partition mid-batch) or a second writer (a repartitioned topic)
+   * fails instead of overwriting. FerretDB: only `{_id}` filters avoid a full table scan (and it
+   * applies updates without a lock anyway), so exclusion rests on one writer per partition
+   * (docs/ARCHITECTURE.md).
    */
-  private target(id: string, field: string, wm: number | undefined): { filter: Document; upsert: boolean } {
+  private target(id: string, version: number | undefined): { filter: Document; upsert: boolean } {
     if (!this.conditionalWrites) return { filter: { _id: id }, upsert: true };
-    return wm === undefined
-      ? { filter: { _id: id, [`wm.${field}`]: { $exists: false } }, upsert: true }
-      : { filter: { _id: id, [`wm.${field}`]: wm }, upsert: false };
+    return version === undefined
+      ? { filter: { _id: id, v: { $exists: false } }, upsert: true }
+      : { filter: { _id: id, v: version }, upsert: false };
   }
 
-  private async write(collection: Collection<WatermarkDoc>, ops: AnyBulkWriteOperation<WatermarkDoc>[]): Promise<void> {
+  private async write(collection: Collection<StoredBucket>, ops: AnyBulkWriteOperation<StoredBucket>[]): Promise<void> {
     try {
       const result = await collection.bulkWrite(ops, { ordered: false });
       const applied = result.matchedCount + result.upsertedCount;

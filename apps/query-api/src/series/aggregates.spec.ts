@@ -2,25 +2,30 @@ import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/test
 import {
   accumulateGpuRollups,
   accumulateTokenRollups,
+  applySlotChange,
+  emptySlot,
   exactPercentile,
+  type GpuRollupBucket,
   type GpuRollupDocument,
+  gpuSlotRecord,
   HISTOGRAM_MAX_RELATIVE_ERROR,
   type RollupDelta,
+  type TokenRollupBucket,
   type TokenRollupDocument,
+  tokenSlotRecord,
 } from '@tokenmeter/contracts/storage';
 import { energyPerDocument, GpuAccumulator, TokenAccumulator } from './aggregates';
 
 const T0 = Date.parse('2026-11-25T10:00:00Z');
 
-/** What a rollup document looks like after the processor applied these deltas to an empty one. */
+/** The record the query API reads for the slot a delta writes (as the processor stores it). */
 function asDocument<D>(delta: RollupDelta): D {
-  const doc: Record<string, unknown> = { _id: delta._id, ...delta.identity, wm: {} };
-  for (const [path, value] of Object.entries({ ...delta.counts, ...delta.sums, ...delta.min, ...delta.max })) {
-    const [head, tail] = path.split('.') as [string, string | undefined];
-    if (tail === undefined) doc[head] = value;
-    else doc[head] = { ...(doc[head] as Record<string, number> | undefined), [tail]: value };
-  }
-  return doc as D;
+  const slot = emptySlot();
+  applySlotChange(slot, delta);
+  const bucket = delta.identity as unknown as TokenRollupBucket & GpuRollupBucket;
+  return (
+    'gpuIndex' in bucket ? gpuSlotRecord(bucket, delta.slot, slot) : tokenSlotRecord(bucket, delta.slot, slot)
+  ) as D;
 }
 
 describe('TokenAccumulator', () => {

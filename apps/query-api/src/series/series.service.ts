@@ -8,7 +8,7 @@ import {
   RESOLUTION_MS,
   type TokenRollupDocument,
 } from '@tokenmeter/contracts/storage';
-import { type GpuSeriesFilter, RollupReader, type TokenSeriesFilter } from '../storage/rollup.reader';
+import { type GpuSeriesFilter, RollupReader, type RollupPiece, type TokenSeriesFilter } from '../storage/rollup.reader';
 import {
   energyPerDocument,
   GpuAccumulator,
@@ -104,8 +104,9 @@ export class SeriesService {
   }
 
   /**
-   * Totals over [fromMs, toMs), aligned outward to whole minutes: whole UTC hours from the 1h
-   * rollups, the partial hours at either end from the 1m rollups.
+   * Totals over [fromMs, toMs), aligned outward to whole minutes, from the coarsest buckets that
+   * tile it: whole UTC days from the 1d buckets, the partial days from 1h buckets, the partial
+   * hours at either end from 1m buckets (`coveringPieces`).
    */
   async tokenTotals(
     range: { fromMs: number; toMs: number },
@@ -114,18 +115,8 @@ export class SeriesService {
   ): Promise<TokenTotalsResponse> {
     const fromMs = Math.floor(range.fromMs / 60_000) * 60_000;
     const toMs = Math.ceil(range.toMs / 60_000) * 60_000;
-    const firstHour = Math.ceil(fromMs / 3_600_000) * 3_600_000;
-    const lastHour = Math.floor(toMs / 3_600_000) * 3_600_000;
     const series = await this.reader.tokenSeries(filter, fromMs, toMs);
-    const parts: Promise<TokenRollupDocument[]>[] =
-      firstHour < lastHour
-        ? [
-            this.reader.tokenRollups(series, '1m', fromMs, firstHour),
-            this.reader.tokenRollups(series, '1h', firstHour, lastHour),
-            this.reader.tokenRollups(series, '1m', lastHour, toMs),
-          ]
-        : [this.reader.tokenRollups(series, '1m', fromMs, toMs)];
-    const docs = (await Promise.all(parts)).flat();
+    const docs = await this.reader.tokenRollupsCovering(series, coveringPieces(fromMs, toMs));
     const rows = new Map<string, { key: TokenKey; acc: TokenAccumulator }>();
     if (groupBy.length === 0) rows.set('{}', { key: {}, acc: new TokenAccumulator() });
     for (const doc of docs) {
@@ -267,6 +258,35 @@ export class SeriesService {
     }
     return new Map([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
+}
+
+/**
+ * Pieces of [fromMs, toMs) (whole minutes) at the coarsest resolution that tiles each: minutes up
+ * to the first whole hour, hours up to the first whole day, days, then hours and minutes to the end.
+ */
+export function coveringPieces(fromMs: number, toMs: number): RollupPiece[] {
+  const up = (t: number, size: number) => Math.ceil(t / size) * size;
+  const down = (t: number, size: number) => Math.floor(t / size) * size;
+  const hour = RESOLUTION_MS['1h'];
+  const day = RESOLUTION_MS['1d'];
+  const h1 = up(fromMs, hour);
+  const h2 = down(toMs, hour);
+  if (h1 >= h2) return [{ resolution: '1m', fromMs, toMs }];
+  const d1 = up(h1, day);
+  const d2 = down(h2, day);
+  const middle: RollupPiece[] =
+    d1 >= d2
+      ? [{ resolution: '1h', fromMs: h1, toMs: h2 }]
+      : [
+          { resolution: '1h', fromMs: h1, toMs: d1 },
+          { resolution: '1d', fromMs: d1, toMs: d2 },
+          { resolution: '1h', fromMs: d2, toMs: h2 },
+        ];
+  return [
+    { resolution: '1m' as const, fromMs, toMs: h1 },
+    ...middle,
+    { resolution: '1m' as const, fromMs: h2, toMs },
+  ].filter((p) => p.fromMs < p.toMs);
 }
 
 function keyOf(doc: TokenRollupDocument, groupBy: readonly TokenGroupField[]): TokenKey {

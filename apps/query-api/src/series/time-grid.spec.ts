@@ -20,7 +20,7 @@ describe('planGrid', () => {
       fromMs: T0,
       toMs: T0 + 48 * HOUR,
       points: 2,
-      resolution: '1h',
+      resolution: '1d',
     });
     expect(planGrid({ fromMs: T0 + 5 * HOUR, toMs: T0 + 7 * HOUR }, '6h')).toMatchObject({ fromMs: T0, points: 2 });
   });

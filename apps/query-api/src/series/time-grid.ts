@@ -26,7 +26,7 @@ export interface TimeGrid {
   step: Step;
   stepMs: number;
   points: number;
-  /** The rollup resolution read: 1h rollups serve steps of an hour or more. */
+  /** The rollup resolution read: 1h buckets serve steps of an hour or more, 1d buckets steps of a day. */
   resolution: Resolution;
 }
 
@@ -48,7 +48,14 @@ export function planGrid(range: { fromMs: number; toMs: number }, step: Step | u
       },
     ]);
   }
-  return { fromMs, toMs, step: chosen, stepMs, points, resolution: stepMs >= STEP_MS['1h'] ? '1h' : '1m' };
+  return {
+    fromMs,
+    toMs,
+    step: chosen,
+    stepMs,
+    points,
+    resolution: stepMs >= STEP_MS['1d'] ? '1d' : stepMs >= STEP_MS['1h'] ? '1h' : '1m',
+  };
 }
 
 export function defaultStep(range: { fromMs: number; toMs: number }): Step {

@@ -1,25 +1,34 @@
-// Reads of the series registry and the rollups (written by the processor).
+// Reads of the series registry and the rollup bucket documents (written by the processor).
 //
 // Two strategies return the same documents:
-// - `range`: one indexed query per resolution and time range (the `resolution_bucket`
-//   indexes), the right plan on MongoDB;
-// - `point`: the registry lists the series, their rollup `_id`s are computed for every bucket
-//   of the range, and each is read by `_id` — FerretDB 1.24 serves only `{_id}` filters
-//   without a full collection scan (scripts/dev/README.md).
+// - `range`: one indexed query per tier and time range (the `resolution_start` indexes), the
+//   right plan on MongoDB;
+// - `point`: the registry lists the series, the `_id`s of their bucket documents are computed
+//   for every container of the range, and each is read by `_id` — FerretDB 1.24 serves only
+//   `{_id}` filters without a full collection scan (scripts/dev/README.md).
 // `auto` picks `point` on FerretDB and `range` on MongoDB; tests run both on FerretDB.
+// Either way the bucket documents are unpacked into one record per bucket in the range.
 import { Injectable } from '@nestjs/common';
 import {
+  binaryBytes,
+  containerStarts,
+  decodeSlots,
+  type GpuRollupBucket,
   type GpuRollupDocument,
   gpuRollupId,
   type GpuSeriesDocument,
+  gpuSlotRecord,
   RESOLUTION_MS,
   type Resolution,
   ROLLUP_COLLECTIONS,
+  type RollupSlot,
   SERIES_COLLECTIONS,
-  seriesBucketStarts,
+  SLOT_SCHEMAS,
+  type TokenRollupBucket,
   type TokenRollupDocument,
   tokenRollupId,
   type TokenSeriesDocument,
+  tokenSlotRecord,
 } from '@tokenmeter/contracts/storage';
 import { MongoConnection } from '@tokenmeter/telemetry';
 import type { Document, Filter } from 'mongodb';
@@ -83,27 +92,48 @@ export class RollupReader {
   }
 
   /** The token rollups of `series` at `resolution` with bucketStart in [fromMs, toMs). */
-  async tokenRollups(
+  tokenRollups(
     series: readonly TokenSeriesDocument[],
     resolution: Resolution,
     fromMs: number,
     toMs: number,
   ): Promise<TokenRollupDocument[]> {
-    if (series.length === 0 || fromMs >= toMs) return [];
-    const size = RESOLUTION_MS[resolution];
-    if (this.strategy === 'point') {
-      const ids = series.flatMap((s) =>
-        seriesBucketStarts(s, fromMs, toMs, size).map((t) => tokenRollupId(resolution, s.tenant, s.model, s.node, t)),
-      );
-      return this.mongo.findByIds<TokenRollupDocument>(ROLLUP_COLLECTIONS.tokens, ids, NO_WATERMARKS);
+    return this.tokenRollupsCovering(series, [{ resolution, fromMs, toMs }]);
+  }
+
+  /**
+   * The token rollups of `series` over several (resolution, range) pieces — e.g. minutes, hours
+   * and days that together cover a range — with every bucket document read once.
+   */
+  async tokenRollupsCovering(
+    series: readonly TokenSeriesDocument[],
+    pieces: readonly RollupPiece[],
+  ): Promise<TokenRollupDocument[]> {
+    const wanted = pieces.filter((p) => p.fromMs < p.toMs);
+    if (series.length === 0 || wanted.length === 0) return [];
+    const docs =
+      this.strategy === 'point'
+        ? await this.mongo.findByIds<TokenRollupBucket>(
+            ROLLUP_COLLECTIONS.tokens,
+            wanted.flatMap((p) =>
+              series.flatMap((s) =>
+                seriesContainers(s, p).map((t) => tokenRollupId(p.resolution, s.tenant, s.model, s.node, t)),
+              ),
+            ),
+            NO_WATERMARKS,
+          )
+        : await this.rangeQuery<TokenRollupBucket>(ROLLUP_COLLECTIONS.tokens, wanted, {
+            ...sameValue('tenant', series, (s) => s.tenant),
+            ...sameValue('model', series, (s) => s.model),
+            ...sameValue('node', series, (s) => s.node),
+          });
+    const inSeries = new Set(series.map((s) => JSON.stringify([s.tenant, s.model, s.node])));
+    const out: TokenRollupDocument[] = [];
+    for (const doc of docs) {
+      if (!inSeries.has(JSON.stringify([doc.tenant, doc.model, doc.node]))) continue;
+      forEachSlotIn(doc, wanted, 'tokens', (index, slot) => out.push(tokenSlotRecord(doc, index, slot)));
     }
-    const wanted = new Set(series.map((s) => JSON.stringify([s.tenant, s.model, s.node])));
-    const docs = await this.rangeQuery<TokenRollupDocument>(ROLLUP_COLLECTIONS.tokens, resolution, fromMs, toMs, {
-      ...sameValue('tenant', series, (s) => s.tenant),
-      ...sameValue('model', series, (s) => s.model),
-      ...sameValue('node', series, (s) => s.node),
-    });
-    return docs.filter((d) => wanted.has(JSON.stringify([d.tenant, d.model, d.node])));
+    return out;
   }
 
   async gpuRollups(
@@ -112,36 +142,84 @@ export class RollupReader {
     fromMs: number,
     toMs: number,
   ): Promise<GpuRollupDocument[]> {
+    const wanted = [{ resolution, fromMs, toMs }];
     if (series.length === 0 || fromMs >= toMs) return [];
-    const size = RESOLUTION_MS[resolution];
-    if (this.strategy === 'point') {
-      const ids = series.flatMap((s) =>
-        seriesBucketStarts(s, fromMs, toMs, size).map((t) => gpuRollupId(resolution, s.node, s.gpuIndex, t)),
-      );
-      return this.mongo.findByIds<GpuRollupDocument>(ROLLUP_COLLECTIONS.gpu, ids, NO_WATERMARKS);
+    const docs =
+      this.strategy === 'point'
+        ? await this.mongo.findByIds<GpuRollupBucket>(
+            ROLLUP_COLLECTIONS.gpu,
+            series.flatMap((s) =>
+              seriesContainers(s, wanted[0] as RollupPiece).map((t) => gpuRollupId(resolution, s.node, s.gpuIndex, t)),
+            ),
+            NO_WATERMARKS,
+          )
+        : await this.rangeQuery<GpuRollupBucket>(ROLLUP_COLLECTIONS.gpu, wanted, {
+            ...sameValue('node', series, (s) => s.node),
+            ...sameValue('gpuIndex', series, (s) => s.gpuIndex),
+          });
+    const inSeries = new Set(series.map((s) => JSON.stringify([s.node, s.gpuIndex])));
+    const out: GpuRollupDocument[] = [];
+    for (const doc of docs) {
+      if (!inSeries.has(JSON.stringify([doc.node, doc.gpuIndex]))) continue;
+      forEachSlotIn(doc, wanted, 'gpu', (index, slot) => out.push(gpuSlotRecord(doc, index, slot)));
     }
-    const wanted = new Set(series.map((s) => JSON.stringify([s.node, s.gpuIndex])));
-    const docs = await this.rangeQuery<GpuRollupDocument>(ROLLUP_COLLECTIONS.gpu, resolution, fromMs, toMs, {
-      ...sameValue('node', series, (s) => s.node),
-      ...sameValue('gpuIndex', series, (s) => s.gpuIndex),
-    });
-    return docs.filter((d) => wanted.has(JSON.stringify([d.node, d.gpuIndex])));
+    return out;
   }
 
-  private rangeQuery<T extends Document>(
+  /** The bucket documents of each piece's tier whose containers start in the piece's range. */
+  private async rangeQuery<T extends Document>(
     collection: string,
-    resolution: Resolution,
-    fromMs: number,
-    toMs: number,
+    pieces: readonly RollupPiece[],
     equals: Document,
   ): Promise<T[]> {
-    return this.mongo
-      .collection<T>(collection)
-      .find(
-        { resolution, bucketStart: { $gte: new Date(fromMs), $lt: new Date(toMs) }, ...equals } as unknown as Filter<T>,
-        { projection: NO_WATERMARKS },
-      )
-      .toArray() as Promise<T[]>;
+    const byId = new Map<string, T>();
+    for (const p of pieces) {
+      const starts = containerStarts(p.resolution, p.fromMs, p.toMs);
+      const docs = (await this.mongo
+        .collection<T>(collection)
+        .find(
+          {
+            resolution: p.resolution,
+            start: { $gte: new Date(starts[0] ?? p.fromMs), $lt: new Date(p.toMs) },
+            ...equals,
+          } as unknown as Filter<T>,
+          { projection: NO_WATERMARKS },
+        )
+        .toArray()) as T[];
+      for (const doc of docs) byId.set(String(doc._id), doc);
+    }
+    return [...byId.values()];
+  }
+}
+
+/** One tier over one time range. */
+export interface RollupPiece {
+  resolution: Resolution;
+  fromMs: number;
+  toMs: number;
+}
+
+/** Starts of the containers of `piece` in which the series has data (its registry hours). */
+function seriesContainers(series: { firstHour: Date; lastHour: Date }, piece: RollupPiece): number[] {
+  const from = Math.max(piece.fromMs, series.firstHour.getTime());
+  const to = Math.min(piece.toMs, series.lastHour.getTime() + 3_600_000);
+  return containerStarts(piece.resolution, from, to);
+}
+
+/** Calls `emit` for each slot of `doc` whose bucket lies in a piece of the document's tier. */
+function forEachSlotIn(
+  doc: (TokenRollupBucket | GpuRollupBucket) & Document,
+  pieces: readonly RollupPiece[],
+  kind: 'tokens' | 'gpu',
+  emit: (index: number, slot: RollupSlot) => void,
+): void {
+  const ranges = pieces.filter((p) => p.resolution === doc.resolution);
+  if (ranges.length === 0 || doc.s === undefined) return;
+  const size = RESOLUTION_MS[doc.resolution];
+  const start = doc.start.getTime();
+  for (const [index, slot] of decodeSlots(SLOT_SCHEMAS[kind], binaryBytes(doc.s))) {
+    const bucketMs = start + index * size;
+    if (ranges.some((p) => bucketMs >= p.fromMs && bucketMs < p.toMs)) emit(index, slot);
   }
 }
 

@@ -38,7 +38,12 @@ describe('accumulateTokenRollups with scraped intervals', () => {
     const deltas = accumulateTokenRollups([request, interval]);
     const minuteId = tokenRollupId('1m', 'acme', request.model, request.node, Date.parse('2026-11-25T12:00:00.000Z'));
     const minute = deltas.get(minuteId);
-    expect(deltas.size).toBe(2);
+    // One slot per tier (1m, 1h, 1d); the minute slot lives in its hour's bucket document.
+    expect(deltas.size).toBe(3);
+    expect(minute?.bucket).toBe(
+      tokenRollupId('1m', 'acme', request.model, request.node, Date.parse('2026-11-25T12:00:00.000Z')),
+    );
+    expect(minute?.slot).toBe(0);
     expect(minute?.counts).toMatchObject({
       requests: 1 + 12,
       errors: 0,

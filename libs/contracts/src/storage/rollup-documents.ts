@@ -1,20 +1,74 @@
-// Rollup documents (SPEC §6): per series and UTC-aligned bucket, at 1 minute and 1 hour.
-// Written only by the processor, one series per Kafka partition (the message key is the
-// series key), read by the query API. See docs/ARCHITECTURE.md for why they stay exact.
+// Rollups (SPEC §6), stored as bucket documents (docs/adr/0001-bucketed-rollups.md): one
+// document per series and container span holds that span's slots, packed into one binary field
+// (rollup-slots.ts):
+//   1m slots in an hour document (60), 1h slots in a week document (168, weeks start Monday
+//   00:00 UTC), 1d slots in a month document (UTC calendar month).
+// Written only by the processor, one series per Kafka partition (the message key is the series
+// key), read by the query API. See docs/ARCHITECTURE.md for why they stay exact.
 import type { GpuSample, LatencyHistogram, TokenUsageEvent, TokenUsageInterval } from '../index';
 import { bucketKey, type HistogramCounts, histogramBucket, histogramFromBuckets } from './histogram';
 import type { IndexDefinition } from './raw-documents';
+import { GPU_SLOT_SCHEMA, type RollupSlot, type SlotChange, type SlotSchema, TOKEN_SLOT_SCHEMA } from './rollup-slots';
 
-export const ROLLUP_COLLECTIONS = { tokens: 'token_rollups', gpu: 'gpu_rollups' } as const;
+/** The bucket documents. The per-bucket collections of earlier versions are rebuilt from raw events. */
+export const ROLLUP_COLLECTIONS = { tokens: 'token_rollup_buckets', gpu: 'gpu_rollup_buckets' } as const;
+export type RollupKind = keyof typeof ROLLUP_COLLECTIONS;
+export const SLOT_SCHEMAS: Record<RollupKind, SlotSchema> = { tokens: TOKEN_SLOT_SCHEMA, gpu: GPU_SLOT_SCHEMA };
 
-export type Resolution = '1m' | '1h';
-export const RESOLUTIONS: readonly Resolution[] = ['1m', '1h'];
-export const RESOLUTION_MS: Record<Resolution, number> = { '1m': 60_000, '1h': 3_600_000 };
+export type Resolution = '1m' | '1h' | '1d';
+export const RESOLUTIONS: readonly Resolution[] = ['1m', '1h', '1d'];
+export const RESOLUTION_MS: Record<Resolution, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
 
 /** Epoch milliseconds are UTC, so flooring to the bucket size aligns to UTC boundaries. */
 export function bucketStartMs(timeMs: number, resolution: Resolution): number {
   const size = RESOLUTION_MS[resolution];
   return Math.floor(timeMs / size) * size;
+}
+
+const HOUR_MS = 3_600_000;
+const WEEK_MS = 7 * 86_400_000;
+/** 1970-01-05, the first Monday of the epoch: weeks start on Monday 00:00 UTC (ISO 8601). */
+const FIRST_MONDAY_MS = 4 * 86_400_000;
+
+/** Start of the container (bucket document span) that holds `timeMs` at `resolution`. */
+export function containerStartMs(resolution: Resolution, timeMs: number): number {
+  switch (resolution) {
+    case '1m':
+      return Math.floor(timeMs / HOUR_MS) * HOUR_MS;
+    case '1h':
+      return Math.floor((timeMs - FIRST_MONDAY_MS) / WEEK_MS) * WEEK_MS + FIRST_MONDAY_MS;
+    case '1d': {
+      const d = new Date(timeMs);
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    }
+  }
+}
+
+/** End (exclusive) of the container that starts at `startMs`. */
+export function containerEndMs(resolution: Resolution, startMs: number): number {
+  switch (resolution) {
+    case '1m':
+      return startMs + HOUR_MS;
+    case '1h':
+      return startMs + WEEK_MS;
+    case '1d': {
+      const d = new Date(startMs);
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    }
+  }
+}
+
+/** Starts of the containers that overlap [fromMs, toMs), ascending. */
+export function containerStarts(resolution: Resolution, fromMs: number, toMs: number): number[] {
+  const out: number[] = [];
+  if (fromMs >= toMs) return out;
+  for (let t = containerStartMs(resolution, fromMs); t < toMs; t = containerEndMs(resolution, t)) out.push(t);
+  return out;
+}
+
+/** The slot of a bucket within its container. */
+export function slotIndex(resolution: Resolution, bucketMs: number): number {
+  return (bucketMs - containerStartMs(resolution, bucketMs)) / RESOLUTION_MS[resolution];
 }
 
 /**
@@ -27,11 +81,40 @@ export function watermarkField(partition: number): string {
   return `p${partition}`;
 }
 
+/**
+ * A stored bucket document: the slots of one series over one container span, the watermarks of
+ * every partition that wrote it, and a version moved by every write (the compare-and-set key).
+ */
+interface RollupBucketBase {
+  /** JSON ['t' | 'g', resolution, ...series, containerStartMs]: computable by any reader. */
+  _id: string;
+  resolution: Resolution;
+  start: Date;
+  /** Exclusive; retention deletes a document once its end is past the tier's retention. */
+  end: Date;
+  wm: Watermarks;
+  v: number;
+  /** The slots, packed (rollup-slots.ts); the driver returns it as a BSON Binary. */
+  s: Uint8Array;
+}
+
+export interface TokenRollupBucket extends RollupBucketBase {
+  tenant: string;
+  model: string;
+  node: string;
+}
+
+export interface GpuRollupBucket extends RollupBucketBase {
+  node: string;
+  gpuIndex: number;
+}
+
+/** One rollup bucket as the query API reads it: a slot of a bucket document, with its series. */
 interface RollupBase {
+  /** JSON ['t' | 'g', resolution, ...series, bucketStartMs]: unique per bucket. */
   _id: string;
   resolution: Resolution;
   bucketStart: Date;
-  wm: Watermarks;
 }
 
 export interface TokenRollupDocument extends RollupBase {
@@ -98,30 +181,29 @@ export function gpuUtilizationSamples(doc: Pick<GpuRollupDocument, 'samples' | '
   return Number(doc.samples) - Number(doc.samplesWithoutUtilization ?? 0);
 }
 
-/** The change one batch makes to one rollup document, as update-operator payloads. */
-export interface RollupDelta {
+/** The change one batch makes to one slot of one bucket document. */
+export interface RollupDelta extends SlotChange {
+  /** The slot's own id (tokenRollupId / gpuRollupId of its bucket start). */
   _id: string;
-  /** Identity fields, written when the document is created. */
+  /** The bucket document that holds the slot, and the slot's index in it. */
+  bucket: string;
+  slot: number;
+  /** Identity fields of the bucket document, written when it is created. */
   identity: Record<string, string | number | Date>;
-  /** Integer counters: stored as 64-bit integers ($inc of int32 wraps on FerretDB). */
-  counts: Record<string, number>;
-  /** Floating-point sums. */
-  sums: Record<string, number>;
-  min: Record<string, number>;
-  max: Record<string, number>;
 }
 
-/** The rollup documents an event contributes to, one per resolution. */
-export function tokenRollupIds(e: Pick<TokenUsageEvent, 'tenant' | 'model' | 'node' | 'time'>): string[] {
+/** The bucket documents an event contributes to, one per resolution. */
+export function tokenBucketIds(e: Pick<TokenUsageEvent, 'tenant' | 'model' | 'node' | 'time'>): string[] {
   const timeMs = Date.parse(e.time);
-  return RESOLUTIONS.map((r) => tokenRollupId(r, e.tenant, e.model, e.node, bucketStartMs(timeMs, r)));
+  return RESOLUTIONS.map((r) => tokenRollupId(r, e.tenant, e.model, e.node, containerStartMs(r, timeMs)));
 }
 
-export function gpuRollupIds(s: Pick<GpuSample, 'node' | 'gpuIndex' | 'time'>): string[] {
+export function gpuBucketIds(s: Pick<GpuSample, 'node' | 'gpuIndex' | 'time'>): string[] {
   const timeMs = Date.parse(s.time);
-  return RESOLUTIONS.map((r) => gpuRollupId(r, s.node, s.gpuIndex, bucketStartMs(timeMs, r)));
+  return RESOLUTIONS.map((r) => gpuRollupId(r, s.node, s.gpuIndex, containerStartMs(r, timeMs)));
 }
 
+/** The id of a bucket (bucketMs = its start) or of a bucket document (bucketMs = its container's start). */
 export function tokenRollupId(
   resolution: Resolution,
   tenant: string,
@@ -137,18 +219,31 @@ export function gpuRollupId(resolution: Resolution, node: string, gpuIndex: numb
   return JSON.stringify(['g', resolution, node, gpuIndex, bucketMs]);
 }
 
-/** Decides per rollup document whether an event contributes (the watermark check). */
-export type AcceptRollup = (rollupId: string) => boolean;
+/** Decides per bucket document whether an event contributes (the watermark check). */
+export type AcceptRollup = (bucketDocumentId: string) => boolean;
 
 const ACCEPT_ALL: AcceptRollup = () => true;
 
-function deltaFor(deltas: Map<string, RollupDelta>, id: string, identity: () => RollupDelta['identity']): RollupDelta {
+function deltaFor(
+  deltas: Map<string, RollupDelta>,
+  id: string,
+  at: { bucket: string; slot: number },
+  identity: () => RollupDelta['identity'],
+): RollupDelta {
   let delta = deltas.get(id);
   if (delta === undefined) {
-    delta = { _id: id, identity: identity(), counts: {}, sums: {}, min: {}, max: {} };
+    delta = { _id: id, ...at, identity: identity(), counts: {}, sums: {}, min: {}, max: {} };
     deltas.set(id, delta);
   }
   return delta;
+}
+
+function bucketIdentity(resolution: Resolution, containerMs: number): Record<string, string | Date> {
+  return {
+    resolution,
+    start: new Date(containerMs),
+    end: new Date(containerEndMs(resolution, containerMs)),
+  };
 }
 
 function add(target: Record<string, number>, field: string, value: number): void {
@@ -181,11 +276,13 @@ export function accumulateTokenRollups(
     const timeMs = Date.parse(e.time);
     for (const resolution of RESOLUTIONS) {
       const bucketMs = bucketStartMs(timeMs, resolution);
+      const containerMs = containerStartMs(resolution, timeMs);
+      const bucket = tokenRollupId(resolution, e.tenant, e.model, e.node, containerMs);
+      if (!accept(bucket)) continue;
       const id = tokenRollupId(resolution, e.tenant, e.model, e.node, bucketMs);
-      if (!accept(id)) continue;
-      const d = deltaFor(into, id, () => ({
-        resolution,
-        bucketStart: new Date(bucketMs),
+      const slot = (bucketMs - containerMs) / RESOLUTION_MS[resolution];
+      const d = deltaFor(into, id, { bucket, slot }, () => ({
+        ...bucketIdentity(resolution, containerMs),
         tenant: e.tenant,
         model: e.model,
         node: e.node,
@@ -258,11 +355,13 @@ export function accumulateGpuRollups(
     const timeMs = Date.parse(s.time);
     for (const resolution of RESOLUTIONS) {
       const bucketMs = bucketStartMs(timeMs, resolution);
+      const containerMs = containerStartMs(resolution, timeMs);
+      const bucket = gpuRollupId(resolution, s.node, s.gpuIndex, containerMs);
+      if (!accept(bucket)) continue;
       const id = gpuRollupId(resolution, s.node, s.gpuIndex, bucketMs);
-      if (!accept(id)) continue;
-      const d = deltaFor(into, id, () => ({
-        resolution,
-        bucketStart: new Date(bucketMs),
+      const slot = (bucketMs - containerMs) / RESOLUTION_MS[resolution];
+      const d = deltaFor(into, id, { bucket, slot }, () => ({
+        ...bucketIdentity(resolution, containerMs),
         node: s.node,
         gpuIndex: s.gpuIndex,
       }));
@@ -292,24 +391,100 @@ export function accumulateGpuRollups(
   return into;
 }
 
-export const ROLLUP_INDEXES: Record<keyof typeof ROLLUP_COLLECTIONS, IndexDefinition[]> = {
+/**
+ * Range reads (servers that use secondary indexes, i.e. MongoDB): one resolution, the containers
+ * that start in a range. FerretDB reads bucket documents by `_id` only (storage dialect).
+ */
+export const ROLLUP_INDEXES: Record<RollupKind, IndexDefinition[]> = {
   tokens: [
     {
-      keys: { resolution: 1, bucketStart: 1 },
-      name: 'resolution_bucket',
-      serves: 'GET /v1/tokens/series and /totals: one resolution over a time range; retention deletes',
+      keys: { resolution: 1, start: 1 },
+      name: 'resolution_start',
+      serves: 'GET /v1/tokens/series, /totals, /efficiency on MongoDB: one tier over a time range',
+    },
+    {
+      keys: { resolution: 1, end: 1 },
+      name: 'resolution_end',
+      serves: 'retention deletes (documents whose end is past the tier retention)',
     },
   ],
   gpu: [
     {
-      keys: { resolution: 1, node: 1, gpuIndex: 1, bucketStart: 1 },
-      name: 'resolution_gpu_bucket',
-      serves: 'GET /v1/gpus/series?node&gpuIndex over a time range',
+      keys: { resolution: 1, node: 1, gpuIndex: 1, start: 1 },
+      name: 'resolution_gpu_start',
+      serves: 'GET /v1/gpus/series?node&gpuIndex on MongoDB',
     },
     {
-      keys: { resolution: 1, bucketStart: 1 },
-      name: 'resolution_bucket',
-      serves: 'GET /v1/gpus/series over all GPUs; retention deletes',
+      keys: { resolution: 1, start: 1 },
+      name: 'resolution_start',
+      serves: 'GET /v1/gpus/series, /efficiency on MongoDB over all GPUs',
+    },
+    {
+      keys: { resolution: 1, end: 1 },
+      name: 'resolution_end',
+      serves: 'retention deletes',
     },
   ],
 };
+
+/** A slot of a token bucket document as the record the query API aggregates. */
+export function tokenSlotRecord(
+  doc: Omit<TokenRollupBucket, 's' | 'wm' | 'v'>,
+  index: number,
+  slot: RollupSlot,
+): TokenRollupDocument {
+  const size = RESOLUTION_MS[doc.resolution];
+  const bucketMs = doc.start.getTime() + index * size;
+  const v = slot.values;
+  return {
+    _id: tokenRollupId(doc.resolution, doc.tenant, doc.model, doc.node, bucketMs),
+    resolution: doc.resolution,
+    bucketStart: new Date(bucketMs),
+    tenant: doc.tenant,
+    model: doc.model,
+    node: doc.node,
+    requests: v.requests ?? 0,
+    errors: v.errors ?? 0,
+    inputTokens: v.inputTokens ?? 0,
+    outputTokens: v.outputTokens ?? 0,
+    cachedInputTokens: v.cachedInputTokens ?? 0,
+    durationMsSum: v.durationMsSum ?? 0,
+    ...(v.durationMsMin === undefined ? {} : { durationMsMin: v.durationMsMin }),
+    ...(v.durationMsMax === undefined ? {} : { durationMsMax: v.durationMsMax }),
+    ...(slot.histograms.durationH === undefined ? {} : { durationH: slot.histograms.durationH }),
+    ttftCount: v.ttftCount ?? 0,
+    ...(v.ttftMsSum === undefined ? {} : { ttftMsSum: v.ttftMsSum }),
+    ...(v.ttftMsMin === undefined ? {} : { ttftMsMin: v.ttftMsMin }),
+    ...(v.ttftMsMax === undefined ? {} : { ttftMsMax: v.ttftMsMax }),
+    ...(slot.histograms.ttftH === undefined ? {} : { ttftH: slot.histograms.ttftH }),
+  };
+}
+
+export function gpuSlotRecord(
+  doc: Omit<GpuRollupBucket, 's' | 'wm' | 'v'>,
+  index: number,
+  slot: RollupSlot,
+): GpuRollupDocument {
+  const size = RESOLUTION_MS[doc.resolution];
+  const bucketMs = doc.start.getTime() + index * size;
+  const v = slot.values;
+  return {
+    _id: gpuRollupId(doc.resolution, doc.node, doc.gpuIndex, bucketMs),
+    resolution: doc.resolution,
+    bucketStart: new Date(bucketMs),
+    node: doc.node,
+    gpuIndex: doc.gpuIndex,
+    samples: v.samples ?? 0,
+    samplesWithoutUtilization: v.samplesWithoutUtilization ?? 0,
+    utilizationPctSum: v.utilizationPctSum ?? 0,
+    ...(v.utilizationPctMax === undefined ? {} : { utilizationPctMax: v.utilizationPctMax }),
+    memoryUsedMiBSum: v.memoryUsedMiBSum ?? 0,
+    memoryUsedMiBMax: v.memoryUsedMiBMax ?? 0,
+    powerWSum: v.powerWSum ?? 0,
+    powerWMax: v.powerWMax ?? 0,
+    temperatureCMax: v.temperatureCMax ?? 0,
+    energySamples: v.energySamples ?? 0,
+    ...(v.energyJMin === undefined ? {} : { energyJMin: v.energyJMin }),
+    ...(v.energyJMax === undefined ? {} : { energyJMax: v.energyJMax }),
+  };
+}
