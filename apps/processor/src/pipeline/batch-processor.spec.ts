@@ -62,6 +62,14 @@ class FakeRawEvents {
     return Promise.resolve({ inserted: docs.length, duplicates: 0, duplicateIndexes: [] });
   }
 
+  /** eventIds listed in the time directory, per call: exactly the owned events. */
+  readonly listed: string[][] = [];
+
+  recordListing(owned: Record<string, readonly { eventId: string }[]>): Promise<void> {
+    this.listed.push(Object.values(owned).flatMap((events) => events.map((e) => e.eventId)));
+    return Promise.resolve();
+  }
+
   sourcesOf(kind: string, ids: string[]): Promise<Map<string, MessageSource | undefined>> {
     const stored = kind === 'tokenIntervals' ? this.intervals : this.tokens;
     return Promise.resolve(new Map(ids.map((id) => [id, stored.get(id)?.src])));
@@ -153,6 +161,8 @@ describe('BatchProcessor', () => {
     expect(ownedIds(rollups.applied[0]?.events ?? [])).toEqual([`${a.eventId}@10`, `${b.eventId}@12`]);
     // The series of the owned events are registered (before their rollups), duplicates are not.
     expect(registry.recorded).toEqual([a.eventId, b.eventId]);
+    // Listed once: the duplicate posted at offset 13 is not this batch's to list.
+    expect(raw.listed).toEqual([[a.eventId, b.eventId]]);
     expect(dlq.letters).toEqual([
       expect.objectContaining({
         originalTopic: 'telemetry.tokens.v1',

@@ -147,10 +147,14 @@ export class BatchProcessor {
       traceOutcomes(traced, intervals, insertedIntervals);
       // Both contracts feed the same rollup documents, so they are applied in one call: the
       // watermark a document gets covers this whole batch.
-      const owned = [
-        ...(await this.owned('tokens', batch.partition, tokens, insertedEvents)),
-        ...(await this.owned('tokenIntervals', batch.partition, intervals, insertedIntervals)),
-      ];
+      const ownedEvents = await this.owned('tokens', batch.partition, tokens, insertedEvents);
+      const ownedIntervals = await this.owned('tokenIntervals', batch.partition, intervals, insertedIntervals);
+      // Listed once stored, before anything is derived from them.
+      await this.rawEvents.recordListing({
+        tokens: ownedEvents.map((o) => o.event),
+        tokenIntervals: ownedIntervals.map((o) => o.event),
+      });
+      const owned = [...ownedEvents, ...ownedIntervals];
       stage('registry');
       await this.registry.recordTokens(owned.map((o) => o.event));
       stage('rollups');
@@ -159,6 +163,7 @@ export class BatchProcessor {
       inserted = await this.rawEvents.insertGpuSamples(gpus.map((c) => gpuSampleToDocument(c.event, meta(c))));
       traceOutcomes(traced, gpus, inserted);
       const owned = await this.owned('gpu', batch.partition, gpus, inserted);
+      await this.rawEvents.recordListing({ gpu: owned.map((o) => o.event) });
       stage('registry');
       await this.registry.recordGpu(owned.map((o) => o.event));
       stage('rollups');

@@ -1,15 +1,30 @@
-// Raw event storage: one document per distinct eventId (`_id`), written in bulk.
+// Raw event storage: one document per distinct eventId (`_id`), written in bulk, and where the
+// server cannot range-read the time index (FerretDB) the time directory that lists them.
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   type GpuSampleDocument,
+  listingEntryOf,
   type MessageSource,
   RAW_COLLECTIONS,
   RAW_INDEXES,
+  rawListingMethod,
+  type RawKind,
   type TokenEventDocument,
   type TokenIntervalDocument,
 } from '@tokenmeter/contracts/storage';
 import { isDuplicateKeyError, MongoConnection } from '@tokenmeter/telemetry';
 import { MongoBulkWriteError, type Collection, type Document, type WriteError } from 'mongodb';
+import { RawTimeDirectoryWriter } from './raw-time-directory.writer';
+
+/** A stored event as the listings know it: contract time (RFC 3339) and the fields they filter on. */
+export interface ListedEvent {
+  eventId: string;
+  time: string;
+  tenant?: string | undefined;
+  model?: string | undefined;
+  node?: string | undefined;
+  gpuIndex?: number | undefined;
+}
 
 export interface InsertOutcome {
   inserted: number;
@@ -22,7 +37,13 @@ export interface InsertOutcome {
 export class RawEventRepository implements OnModuleInit {
   private readonly logger = new Logger(RawEventRepository.name);
 
-  constructor(private readonly mongo: MongoConnection) {}
+  /** Undefined where the server range-reads RAW_INDEXES (MongoDB): nothing to write then. */
+  private readonly directory: RawTimeDirectoryWriter | undefined;
+
+  constructor(private readonly mongo: MongoConnection) {
+    this.directory =
+      rawListingMethod(mongo.serverKind) === 'time-directory' ? new RawTimeDirectoryWriter(mongo) : undefined;
+  }
 
   async onModuleInit(): Promise<void> {
     for (const kind of Object.keys(RAW_COLLECTIONS) as (keyof typeof RAW_COLLECTIONS)[]) {
@@ -44,6 +65,19 @@ export class RawEventRepository implements OnModuleInit {
 
   insertTokenIntervals(docs: TokenIntervalDocument[]): Promise<InsertOutcome> {
     return insertIgnoringDuplicates(this.mongo.collection<TokenIntervalDocument>(RAW_COLLECTIONS.tokenIntervals), docs);
+  }
+
+  /**
+   * Makes stored events listable: call with exactly the events a batch OWNS (inserted now, or by
+   * this very message before a crash), after their raw insert. Each stored event is owned by the
+   * one message that stored it, so it is listed once (a replayed batch may list it again; readers
+   * dedupe by eventId).
+   */
+  async recordListing(owned: Partial<Record<RawKind, readonly ListedEvent[]>>): Promise<void> {
+    if (this.directory === undefined) return;
+    const entries: Partial<Record<RawKind, ReturnType<typeof listingEntryOf>[]>> = {};
+    for (const kind of Object.keys(owned) as RawKind[]) entries[kind] = (owned[kind] ?? []).map(listingEntryOf);
+    await this.directory.record(entries);
   }
 
   /** The message that stored each of these events, for the replay ownership check. */

@@ -1,4 +1,5 @@
-// Reads of the raw event collections (written by the processor).
+// Reads of the raw event collections (written by the processor). Listings go through the
+// RawListing the server needs (raw-listing.ts): index ranges on MongoDB, the time directory on FerretDB.
 import { Injectable } from '@nestjs/common';
 import {
   type GpuSampleDocument,
@@ -7,58 +8,30 @@ import {
   type TokenIntervalDocument,
 } from '@tokenmeter/contracts/storage';
 import { MongoConnection } from '@tokenmeter/telemetry';
-import type { Collection, Filter } from 'mongodb';
-import type { CursorPosition } from '../events/cursor';
+import { type EventPageQuery, RawListing } from './raw-listing';
 
-export interface EventPageQuery {
-  fromMs: number;
-  toMs: number;
-  /** Equality filters on indexed fields; values are plain strings or numbers, never operators. */
-  equals: Record<string, string | number>;
-  /** Tenant scope of the API key: only these tenants' documents (undefined = all). */
-  tenantIn?: readonly string[];
-  after?: CursorPosition;
-  limit: number;
-}
+export type { EventPageQuery } from './raw-listing';
 
 @Injectable()
 export class RawEventReader {
-  constructor(private readonly mongo: MongoConnection) {}
+  constructor(
+    private readonly mongo: MongoConnection,
+    private readonly listing: RawListing,
+  ) {}
 
   tokenPage(q: EventPageQuery): Promise<TokenEventDocument[]> {
-    return this.page(this.mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens), q);
+    return this.listing.page<TokenEventDocument>('tokens', q);
   }
 
   gpuPage(q: EventPageQuery): Promise<GpuSampleDocument[]> {
-    return this.page(this.mongo.collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu), q);
+    return this.listing.page<GpuSampleDocument>('gpu', q);
   }
 
   tokenIntervalPage(q: EventPageQuery): Promise<TokenIntervalDocument[]> {
-    return this.page(this.mongo.collection<TokenIntervalDocument>(RAW_COLLECTIONS.tokenIntervals), q);
+    return this.listing.page<TokenIntervalDocument>('tokenIntervals', q);
   }
 
   tokenById(eventId: string): Promise<TokenEventDocument | null> {
     return this.mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens).findOne({ _id: eventId });
-  }
-
-  private page<T extends TokenEventDocument | GpuSampleDocument | TokenIntervalDocument>(
-    collection: Collection<T>,
-    q: EventPageQuery,
-  ): Promise<T[]> {
-    const clauses: Record<string, unknown>[] = [
-      { time: { $gte: new Date(q.fromMs), $lt: new Date(q.toMs) } },
-      q.equals,
-    ];
-    if (q.tenantIn !== undefined) clauses.push({ tenant: { $in: [...q.tenantIn] } });
-    if (q.after !== undefined) {
-      const t = new Date(q.after.timeMs);
-      clauses.push({ $or: [{ time: { $gt: t } }, { time: t, _id: { $gt: q.after.id } }] });
-    }
-    // Served by the (time, _id) indexes declared in RAW_INDEXES.
-    return collection
-      .find({ $and: clauses } as Filter<T>)
-      .sort({ time: 1, _id: 1 })
-      .limit(q.limit)
-      .toArray() as Promise<T[]>;
   }
 }

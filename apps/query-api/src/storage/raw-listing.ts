@@ -1,0 +1,43 @@
+// How raw events are listed in (time, eventId) order: the seam between the reader and the server.
+// `rawListingMethod` (libs/contracts) chooses from the server kind, here and in the processor;
+// tests build either implementation directly to run both on one server.
+import {
+  type GpuSampleDocument,
+  type RawKind,
+  rawListingMethod,
+  type TokenEventDocument,
+  type TokenIntervalDocument,
+} from '@tokenmeter/contracts/storage';
+import { MongoConnection } from '@tokenmeter/telemetry';
+import type { CursorPosition } from '../events/cursor';
+import { IndexRangeListing } from './raw-index-range.listing';
+import { TimeDirectoryListing } from './raw-time-directory.listing';
+
+export interface EventPageQuery {
+  fromMs: number;
+  toMs: number;
+  /** Equality filters on indexed fields; values are plain strings or numbers, never operators. */
+  equals: Record<string, string | number>;
+  /** Tenant scope of the API key: only these tenants' documents (undefined = all). */
+  tenantIn?: readonly string[];
+  after?: CursorPosition;
+  limit: number;
+}
+
+export type RawDocument = TokenEventDocument | GpuSampleDocument | TokenIntervalDocument;
+
+export abstract class RawListing {
+  /** Up to `q.limit` documents of `kind` matching `q`, in (time, _id) order, after `q.after`. */
+  abstract page<T extends RawDocument>(kind: RawKind, q: EventPageQuery): Promise<T[]>;
+}
+
+export function rawListingFor(mongo: MongoConnection): RawListing {
+  switch (rawListingMethod(mongo.serverKind)) {
+    case 'index-range':
+      return new IndexRangeListing(mongo);
+    case 'time-directory':
+      return new TimeDirectoryListing(mongo);
+  }
+}
+
+export const rawListingProvider = { provide: RawListing, useFactory: rawListingFor, inject: [MongoConnection] };
