@@ -55,6 +55,7 @@ it('deletes raw events after 7 days, 1m rollups after 30, 1h and 1d rollups afte
     token_events: 5,
     gpu_samples: 5,
     token_intervals: 5,
+    raw_time_directory: 0,
     token_rollup_buckets: 3 + 1 + 1,
     gpu_rollup_buckets: 3 + 1 + 1,
   });
@@ -76,6 +77,7 @@ it('deletes raw events after 7 days, 1m rollups after 30, 1h and 1d rollups afte
     token_events: 0,
     gpu_samples: 0,
     token_intervals: 0,
+    raw_time_directory: 0,
     token_rollup_buckets: 0,
     gpu_rollup_buckets: 0,
   });

@@ -2,7 +2,12 @@
 // collection of everything older than its retention. Runs in every processor instance;
 // deletes are idempotent, so overlapping runs only repeat work.
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { RAW_COLLECTIONS, ROLLUP_COLLECTIONS, type Resolution } from '@tokenmeter/contracts/storage';
+import {
+  RAW_COLLECTIONS,
+  RAW_TIME_DIRECTORY_COLLECTION,
+  ROLLUP_COLLECTIONS,
+  type Resolution,
+} from '@tokenmeter/contracts/storage';
 import { Clock, MongoConnection } from '@tokenmeter/telemetry';
 import { ProcessorConfig } from '../config';
 import { ProcessorMetrics } from '../pipeline/processor-metrics';
@@ -32,6 +37,9 @@ export function retentionPlan(config: ProcessorConfig['retention']): RetentionPl
       where: {},
       keepMs: config.rawMs,
     })),
+    // The raw events' time directory (FerretDB): a segment or announcement covers a minute or an
+    // hour up to `end`, and goes once all of it is past, with the last raw events it lists.
+    { collection: RAW_TIME_DIRECTORY_COLLECTION, field: 'end', where: {}, keepMs: config.rawMs },
     ...rollup('1m', config.rollup1mMs),
     ...rollup('1h', config.rollup1hMs),
     // Daily buckets are kept as long as hourly ones (they hold the same data, coarser).
