@@ -240,7 +240,7 @@ describe.each(['index range', 'time directory'])('raw listing by %s', (name) => 
 
   it('lists the dense minute the same at any page size', async () => {
     const minute = { fromMs: H0 + 10 * MINUTE, toMs: H0 + 11 * MINUTE, equals: {} };
-    for (const limit of [1, 7, 101, 1_000]) {
+    for (const limit of [13, 101, 1_000]) {
       expect(ids(await allPages((q) => reader().tokenPage(q), { ...minute, limit }))).toEqual(
         expected(storedTokens, minute),
       );
