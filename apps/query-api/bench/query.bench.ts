@@ -1,10 +1,12 @@
 /**
- * `npm run bench:query` — a benchmark, not a test: loads N days (default 30) of 1-minute and
- * 1-hour rollups for 50 token series and 16 GPUs into a scratch database, starts the built
- * query API on it, and reports p50/p99 latency of the main queries next to the same reads done
- * directly with the MongoDB driver, as a ratio. Writes bench/results/query-latest.json.
+ * `npm run bench:query` — a benchmark, not a test: loads N days (default 30) of rollups for 50
+ * token series and 16 GPUs (every minute filled) into a scratch database, as the processor stores
+ * them (bucket documents: 1m slots per hour, 1h slots per week, 1d slots per month), plus raw
+ * token events for the event listings, starts the built query API on it, and reports p50/p99
+ * latency of the main queries next to the same reads done directly with the MongoDB driver, as a
+ * ratio. Writes bench/results/query-latest.json.
  *
- *   npm run bench:query -- [--days 30] [--runs 5] [--keep]
+ *   npm run bench:query -- [--days 30] [--runs 5] [--raw-events 1000000] [--keep]
  *
  * Needs MONGO_URL (scripts/bench/query-bench.sh starts the local servers and sets it).
  */
@@ -14,20 +16,32 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  applySlotChange,
   bucketKey,
-  type GpuRollupDocument,
+  bucketStartMs,
+  containerEndMs,
+  containerStartMs,
+  containerStarts,
+  emptySlot,
+  encodeSlots,
   gpuRollupId,
   gpuSeriesId,
   type GpuSeriesDocument,
-  RESOLUTION_MS,
   type Resolution,
+  RESOLUTIONS,
+  RAW_COLLECTIONS,
   ROLLUP_COLLECTIONS,
+  type RollupKind,
+  type RollupSlot,
   SERIES_COLLECTIONS,
-  type TokenRollupDocument,
+  SLOT_SCHEMAS,
+  type SlotSchema,
+  slotIndex,
   tokenRollupId,
   tokenSeriesId,
   type TokenSeriesDocument,
 } from '@tokenmeter/contracts/storage';
+import { loadRawEvents, rawPageQueries } from './raw-pages';
 import { type Collection, type Document, MongoClient } from 'mongodb';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -46,9 +60,13 @@ function arg(name: string, fallback: number): number {
 
 const DAYS = arg('days', 30);
 const RUNS = arg('runs', 5);
-const KEEP = process.argv.includes('--keep');
+/** Raw token events stored for the listing queries, spread over the last day (`make dev` stores 1.7 M a day). */
+const RAW_EVENTS = arg('raw-events', 1_000_000);
+/** `--db NAME`: use (and keep) that database, loading it only if it holds no data yet. */
+const REUSE = process.argv.includes('--db') ? process.argv[process.argv.indexOf('--db') + 1] : undefined;
+const KEEP = process.argv.includes('--keep') || REUSE !== undefined;
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27018/tokenmeter';
-const DB = `tm_bench_query_${Date.now().toString(36)}`;
+const DB = REUSE ?? `tm_bench_query_${Date.now().toString(36)}`;
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
@@ -84,86 +102,110 @@ function histogram(center: number, count: number): Record<string, number> {
   return h;
 }
 
-function mergeInto(target: Record<string, number>, from: Record<string, number>): void {
-  for (const [k, v] of Object.entries(from)) target[k] = (target[k] ?? 0) + v;
-}
-
-function tokenMinute(s: TokenSeries, startMs: number): TokenRollupDocument {
+function tokenMinute(): RollupSlot {
   const requests = 1 + Math.floor(random() * 30);
   const errors = random() < 0.1 ? 1 : 0;
   const input = requests * (200 + Math.floor(random() * 2_000));
   const output = requests * (50 + Math.floor(random() * 500));
   return {
-    _id: tokenRollupId('1m', s.tenant, s.model, s.node, startMs),
-    resolution: '1m',
-    bucketStart: new Date(startMs),
-    wm: { p0: 1 },
-    ...s,
-    requests,
-    errors,
-    inputTokens: input,
-    outputTokens: output,
-    cachedInputTokens: Math.floor(input * 0.1),
-    durationMsSum: requests * 1_500,
-    durationMsMin: 100,
-    durationMsMax: 9_000,
-    durationH: histogram(120, requests),
-    ttftCount: requests,
-    ttftMsSum: requests * 150,
-    ttftMsMin: 20,
-    ttftMsMax: 900,
-    ttftH: histogram(95, requests),
+    values: {
+      requests,
+      errors,
+      inputTokens: input,
+      outputTokens: output,
+      cachedInputTokens: Math.floor(input * 0.1),
+      durationMsSum: requests * 1_500,
+      durationMsMin: 100,
+      durationMsMax: 9_000,
+      ttftCount: requests,
+      ttftMsSum: requests * 150,
+      ttftMsMin: 20,
+      ttftMsMax: 900,
+    },
+    histograms: { durationH: histogram(120, requests), ttftH: histogram(95, requests) },
   };
 }
 
-function tokenHour(minutes: TokenRollupDocument[], s: TokenSeries, startMs: number): TokenRollupDocument {
-  const hour: TokenRollupDocument = {
-    ...tokenMinute(s, startMs),
-    _id: tokenRollupId('1h', s.tenant, s.model, s.node, startMs),
-    resolution: '1h',
-  };
-  for (const f of ['requests', 'errors', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'ttftCount'] as const) {
-    hour[f] = minutes.reduce((sum, m) => sum + m[f], 0);
-  }
-  hour.durationH = {};
-  hour.ttftH = {};
-  for (const m of minutes) {
-    mergeInto(hour.durationH, m.durationH ?? {});
-    mergeInto(hour.ttftH, m.ttftH ?? {});
-  }
-  return hour;
-}
-
-function gpuDoc(
-  g: { node: string; gpuIndex: number },
-  resolution: Resolution,
-  startMs: number,
-  energy: { value: number },
-): GpuRollupDocument {
-  const samples = resolution === '1m' ? 4 : 240;
+function gpuMinute(energy: { value: number }): RollupSlot {
+  const samples = 4;
   const util = 30 + random() * 60;
   const energyJMin = energy.value;
-  energy.value += (150 + util * 5) * (RESOLUTION_MS[resolution] / 1000);
+  energy.value += (150 + util * 5) * 60;
   return {
-    _id: gpuRollupId(resolution, g.node, g.gpuIndex, startMs),
-    resolution,
-    bucketStart: new Date(startMs),
-    wm: { p0: 1 },
-    ...g,
-    samples,
-    // Every sample measured utilisation, as on GPUs without MIG.
-    samplesWithoutUtilization: 0,
-    utilizationPctSum: util * samples,
-    utilizationPctMax: Math.min(100, util + 10),
-    memoryUsedMiBSum: 40_000 * samples,
-    memoryUsedMiBMax: 60_000,
-    powerWSum: (150 + util * 5) * samples,
-    powerWMax: 700,
-    temperatureCMax: 70,
-    energySamples: samples,
-    energyJMin,
-    energyJMax: energy.value,
+    values: {
+      samples,
+      // Every sample measured utilisation, as on GPUs without MIG.
+      samplesWithoutUtilization: 0,
+      utilizationPctSum: util * samples,
+      utilizationPctMax: Math.min(100, util + 10),
+      memoryUsedMiBSum: 40_000 * samples,
+      memoryUsedMiBMax: 60_000,
+      powerWSum: (150 + util * 5) * samples,
+      powerWMax: 700,
+      temperatureCMax: 70,
+      energySamples: samples,
+      energyJMin,
+      energyJMax: energy.value,
+    },
+    histograms: {},
   };
+}
+
+/** Adds one slot into another, as the processor's arithmetic does (sums, minimum, maximum). */
+function mergeSlot(schema: SlotSchema, into: RollupSlot, from: RollupSlot): void {
+  const counts: Record<string, number> = {};
+  const sums: Record<string, number> = {};
+  const min: Record<string, number> = {};
+  const max: Record<string, number> = {};
+  for (const f of schema.counts) if (from.values[f] !== undefined) counts[f] = from.values[f];
+  for (const f of schema.sums) if (from.values[f] !== undefined) sums[f] = from.values[f];
+  for (const f of schema.mins) if (from.values[f] !== undefined) min[f] = from.values[f];
+  for (const f of schema.maxes) if (from.values[f] !== undefined) max[f] = from.values[f];
+  for (const [name, h] of Object.entries(from.histograms))
+    for (const [k, v] of Object.entries(h)) counts[`${name}.${k}`] = v;
+  applySlotChange(into, { counts, sums, min, max });
+}
+
+/**
+ * The bucket documents of one series: its minutes as the 1m tier, merged into hours (1h) and
+ * days (1d), each tier packed into its containers.
+ */
+function bucketDocuments(
+  kind: RollupKind,
+  idOf: (resolution: Resolution, containerMs: number) => string,
+  identity: Record<string, string | number>,
+  minutes: Iterable<[number, RollupSlot]>,
+): Document[] {
+  const schema = SLOT_SCHEMAS[kind];
+  const containers = new Map<string, { resolution: Resolution; start: number; slots: Map<number, RollupSlot> }>();
+  for (const [minuteMs, slot] of minutes) {
+    for (const resolution of RESOLUTIONS) {
+      const start = containerStartMs(resolution, minuteMs);
+      const id = idOf(resolution, start);
+      let c = containers.get(id);
+      if (c === undefined) {
+        c = { resolution, start, slots: new Map() };
+        containers.set(id, c);
+      }
+      const index = slotIndex(resolution, bucketStartMs(minuteMs, resolution));
+      let into = c.slots.get(index);
+      if (into === undefined) {
+        into = emptySlot();
+        c.slots.set(index, into);
+      }
+      mergeSlot(schema, into, slot);
+    }
+  }
+  return [...containers].map(([_id, c]) => ({
+    _id,
+    resolution: c.resolution,
+    start: new Date(c.start),
+    end: new Date(containerEndMs(c.resolution, c.start)),
+    ...identity,
+    wm: { p0: 1 },
+    v: 1,
+    s: encodeSlots(schema, c.slots),
+  }));
 }
 
 class Loader {
@@ -180,7 +222,7 @@ class Loader {
 
   async add(doc: Document): Promise<void> {
     this.buffer.push(doc);
-    if (this.buffer.length >= 1_000) await this.flush();
+    if (this.buffer.length >= 200) await this.flush();
   }
 
   async flush(): Promise<void> {
@@ -206,36 +248,41 @@ class Loader {
   }
 }
 
+function* minutesOf(fromMs: number, toMs: number, slot: () => RollupSlot): Generator<[number, RollupSlot]> {
+  for (let m = fromMs; m < toMs; m += MINUTE) yield [m, slot()];
+}
+
 async function load(client: MongoClient, fromMs: number, toMs: number): Promise<{ docs: number; seconds: number }> {
   const db = client.db(DB);
   const started = Date.now();
-  const minutes = (toMs - fromMs) / MINUTE;
+  const perSeries = (resolution: Resolution) => containerStarts(resolution, fromMs, toMs).length;
+  const docsPerSeries = RESOLUTIONS.reduce((n, r) => n + perSeries(r), 0);
   const tokens = new Loader(
     db.collection(ROLLUP_COLLECTIONS.tokens),
-    TOKEN_SERIES.length * (minutes + minutes / 60),
+    TOKEN_SERIES.length * docsPerSeries,
     'token rollups',
   );
   for (const s of TOKEN_SERIES) {
-    for (let hour = fromMs; hour < toMs; hour += HOUR) {
-      const inHour: TokenRollupDocument[] = [];
-      for (let m = hour; m < hour + HOUR; m += MINUTE) {
-        const doc = tokenMinute(s, m);
-        inHour.push(doc);
-        await tokens.add(doc);
-      }
-      await tokens.add(tokenHour(inHour, s, hour));
-    }
+    const docs = bucketDocuments(
+      'tokens',
+      (r, t) => tokenRollupId(r, s.tenant, s.model, s.node, t),
+      { ...s },
+      minutesOf(fromMs, toMs, tokenMinute),
+    );
+    for (const doc of docs) await tokens.add(doc);
   }
   await tokens.flush();
   tokens.done();
-  const gpus = new Loader(db.collection(ROLLUP_COLLECTIONS.gpu), GPUS.length * (minutes + minutes / 60), 'GPU rollups');
+  const gpus = new Loader(db.collection(ROLLUP_COLLECTIONS.gpu), GPUS.length * docsPerSeries, 'GPU rollups');
   for (const g of GPUS) {
-    const minuteEnergy = { value: 1e7 };
-    const hourEnergy = { value: 1e7 };
-    for (let hour = fromMs; hour < toMs; hour += HOUR) {
-      for (let m = hour; m < hour + HOUR; m += MINUTE) await gpus.add(gpuDoc(g, '1m', m, minuteEnergy));
-      await gpus.add(gpuDoc(g, '1h', hour, hourEnergy));
-    }
+    const energy = { value: 1e7 };
+    const docs = bucketDocuments(
+      'gpu',
+      (r, t) => gpuRollupId(r, g.node, g.gpuIndex, t),
+      { ...g },
+      minutesOf(fromMs, toMs, () => gpuMinute(energy)),
+    );
+    for (const doc of docs) await gpus.add(doc);
   }
   await gpus.flush();
   gpus.done();
@@ -274,14 +321,25 @@ async function pointReads(client: MongoClient, collection: string, ids: string[]
 interface Query {
   name: string;
   path: string;
-  /** The same reads with the driver: registry scan + rollup point reads. */
+  /** The same reads with the driver: registry scan + bucket document point reads. */
   direct: (client: MongoClient) => Promise<number>;
 }
 
-function starts(fromMs: number, toMs: number, sizeMs: number): number[] {
-  const out: number[] = [];
-  for (let t = fromMs; t < toMs; t += sizeMs) out.push(t);
-  return out;
+/** The pieces a totals query reads (apps/query-api/src/series/series.service.ts coveringPieces). */
+function totalsPieces(fromMs: number, toMs: number): [Resolution, number, number][] {
+  const h1 = Math.ceil(fromMs / HOUR) * HOUR;
+  const h2 = Math.floor(toMs / HOUR) * HOUR;
+  const d1 = Math.ceil(h1 / DAY) * DAY;
+  const d2 = Math.floor(h2 / DAY) * DAY;
+  return (
+    [
+      ['1m', fromMs, h1],
+      ['1h', h1, d1],
+      ['1d', d1, d2],
+      ['1h', d2, h2],
+      ['1m', h2, toMs],
+    ] as [Resolution, number, number][]
+  ).filter(([, a, b]) => a < b);
 }
 
 function queries(endMs: number): Query[] {
@@ -289,13 +347,11 @@ function queries(endMs: number): Query[] {
   const registry = async (client: MongoClient, name: string) => client.db(DB).collection(name).find({}).toArray();
   const tokenIds = (series: TokenSeries[], resolution: Resolution, fromMs: number, toMs: number) =>
     series.flatMap((s) =>
-      starts(fromMs, toMs, RESOLUTION_MS[resolution]).map((t) =>
-        tokenRollupId(resolution, s.tenant, s.model, s.node, t),
-      ),
+      containerStarts(resolution, fromMs, toMs).map((t) => tokenRollupId(resolution, s.tenant, s.model, s.node, t)),
     );
   const gpuIds = (gpus: typeof GPUS, resolution: Resolution, fromMs: number, toMs: number) =>
     gpus.flatMap((g) =>
-      starts(fromMs, toMs, RESOLUTION_MS[resolution]).map((t) => gpuRollupId(resolution, g.node, g.gpuIndex, t)),
+      containerStarts(resolution, fromMs, toMs).map((t) => gpuRollupId(resolution, g.node, g.gpuIndex, t)),
     );
   const model0 = TOKEN_SERIES.filter((s) => s.model === 'model-0');
   const node0Gpus = GPUS.filter((g) => g.node === 'node-0');
@@ -305,28 +361,30 @@ function queries(endMs: number): Query[] {
   const all = endMs - DAYS * DAY;
   return [
     {
-      name: 'tokens/series 6h step=5m model=model-0 (10 series, 1m rollups)',
+      name: 'tokens/series 6h step=5m model=model-0 (10 series, 1m buckets)',
       path: `/v1/tokens/series?from=${iso(last6h)}&to=${iso(endMs)}&step=5m&model=model-0`,
       direct: async (c) =>
         (await registry(c, SERIES_COLLECTIONS.tokens)).length +
         (await pointReads(c, ROLLUP_COLLECTIONS.tokens, tokenIds(model0, '1m', last6h, endMs))),
     },
     {
-      name: 'tokens/series 7d step=1h groupBy=model (50 series, 1h rollups)',
+      name: 'tokens/series 7d step=1h groupBy=model (50 series, 1h buckets)',
       path: `/v1/tokens/series?from=${iso(last7d)}&to=${iso(endMs)}&step=1h&groupBy=model`,
       direct: async (c) =>
         (await registry(c, SERIES_COLLECTIONS.tokens)).length +
         (await pointReads(c, ROLLUP_COLLECTIONS.tokens, tokenIds(TOKEN_SERIES, '1h', last7d, endMs))),
     },
     {
-      name: `tokens/totals ${DAYS}d groupBy=tenant (50 series, 1h rollups)`,
+      name: `tokens/totals ${DAYS}d groupBy=tenant (50 series, 1d/1h/1m buckets)`,
       path: `/v1/tokens/totals?from=${iso(all)}&to=${iso(endMs)}&groupBy=tenant`,
       direct: async (c) =>
         (await registry(c, SERIES_COLLECTIONS.tokens)).length +
-        (await pointReads(c, ROLLUP_COLLECTIONS.tokens, tokenIds(TOKEN_SERIES, '1h', all, endMs))),
+        (await pointReads(c, ROLLUP_COLLECTIONS.tokens, [
+          ...new Set(totalsPieces(all, endMs).flatMap(([r, a, b]) => tokenIds(TOKEN_SERIES, r, a, b))),
+        ])),
     },
     {
-      name: 'gpus/series 24h step=15m node=node-0 (4 GPUs, 1m rollups)',
+      name: 'gpus/series 24h step=15m node=node-0 (4 GPUs, 1m buckets)',
       path: `/v1/gpus/series?from=${iso(last24h)}&to=${iso(endMs)}&step=15m&node=node-0`,
       direct: async (c) =>
         (await registry(c, SERIES_COLLECTIONS.gpu)).length +
@@ -338,7 +396,7 @@ function queries(endMs: number): Query[] {
       direct: async (c) => (await registry(c, SERIES_COLLECTIONS.gpu)).length,
     },
     {
-      name: 'efficiency 24h step=1h (50 series + 16 GPUs, 1h rollups)',
+      name: 'efficiency 24h step=1h (50 series + 16 GPUs, 1h buckets)',
       path: `/v1/efficiency?from=${iso(last24h)}&to=${iso(endMs)}&step=1h`,
       direct: async (c) =>
         (await registry(c, SERIES_COLLECTIONS.tokens)).length +
@@ -404,8 +462,40 @@ async function main(): Promise<void> {
   console.log(`bench:query — ${DAYS} days, 50 token series, 16 GPUs, ${RUNS} runs per query, on ${server} (${DB})`);
   let child: ChildProcess | undefined;
   try {
-    const loaded = await load(client, fromMs, endMs);
-    console.log(`  loaded ${loaded.docs.toLocaleString('en')} rollup documents in ${loaded.seconds.toFixed(0)} s`);
+    const existing = await client.db(DB).collection(SERIES_COLLECTIONS.tokens).findOne({});
+    let loaded: { docs: number; seconds: number };
+    if (existing === null) {
+      loaded = await load(client, fromMs, endMs);
+      console.log(`  loaded ${loaded.docs.toLocaleString('en')} rollup documents in ${loaded.seconds.toFixed(0)} s`);
+    } else {
+      const first = (existing as unknown as TokenSeriesDocument).firstHour.getTime();
+      if (first !== fromMs)
+        throw new Error(
+          `--db ${DB} holds data from ${new Date(first).toISOString()}, not ${new Date(fromMs).toISOString()}: load a new one`,
+        );
+      loaded = {
+        docs:
+          (await client.db(DB).collection(ROLLUP_COLLECTIONS.tokens).countDocuments()) +
+          (await client.db(DB).collection(ROLLUP_COLLECTIONS.gpu).countDocuments()),
+        seconds: 0,
+      };
+      console.log(`  reusing ${DB}: ${loaded.docs.toLocaleString('en')} rollup documents`);
+    }
+    const storedRaw = await client.db(DB).collection(RAW_COLLECTIONS.tokens).estimatedDocumentCount();
+    if (storedRaw < RAW_EVENTS) {
+      if (storedRaw > 0)
+        throw new Error(`--db ${DB} holds ${storedRaw} raw events, fewer than --raw-events: load a new one`);
+      const raw = await loadRawEvents(client, DB, {
+        events: RAW_EVENTS,
+        fromMs: endMs - DAY,
+        toMs: endMs,
+        serverKind: typeof info.ferretdbVersion === 'string' ? 'ferretdb' : 'mongodb',
+      });
+      console.log(
+        `  loaded ${RAW_EVENTS.toLocaleString('en')} raw events (${raw.docs.toLocaleString('en')} documents) in ${raw.seconds.toFixed(0)} s`,
+      );
+    }
+    const rawEvents = await client.db(DB).collection(RAW_COLLECTIONS.tokens).countDocuments();
     const port = await freePort();
     child = await startQueryApi(port);
     const results = [];
@@ -443,6 +533,36 @@ async function main(): Promise<void> {
           `p99 ${row.directP99Ms} ms | API/driver ${row.ratioP50}x | ${row.responseBytes} bytes`,
       );
     }
+    const rawPages = [];
+    for (const q of rawPageQueries(endMs)) {
+      const pages: number[] = [];
+      let items = 0;
+      for (let run = 0; run <= RUNS; run += 1) {
+        let url = `http://127.0.0.1:${port}${q.path}`;
+        for (let page = 0; page <= q.follow; page += 1) {
+          const t = performance.now();
+          const res = await fetch(url);
+          const body = (await res.json()) as { items?: unknown[]; nextCursor?: string | null };
+          if (res.status !== 200)
+            throw new Error(`${url} answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+          if (run > 0) pages.push(performance.now() - t);
+          if (run === 1) items += body.items?.length ?? 0;
+          if (typeof body.nextCursor !== 'string') break;
+          url = `http://127.0.0.1:${port}${q.path}&cursor=${encodeURIComponent(body.nextCursor)}`;
+        }
+      }
+      const row = {
+        query: q.name,
+        pagesTimed: pages.length,
+        itemsPerRun: items,
+        apiP50Ms: Math.round(percentile(pages, 0.5)),
+        apiP99Ms: Math.round(percentile(pages, 0.99)),
+      };
+      rawPages.push(row);
+      console.log(
+        `  ${row.query}\n    API p50 ${row.apiP50Ms} ms, p99 ${row.apiP99Ms} ms per page | ${row.itemsPerRun} items over ${q.follow + 1} pages`,
+      );
+    }
     const output = {
       takenAt: new Date().toISOString(),
       machine: {
@@ -453,9 +573,17 @@ async function main(): Promise<void> {
         node: process.version,
       },
       server,
-      dataset: { days: DAYS, tokenSeries: TOKEN_SERIES.length, gpus: GPUS.length, rollupDocuments: loaded.docs },
+      dataset: {
+        days: DAYS,
+        tokenSeries: TOKEN_SERIES.length,
+        gpus: GPUS.length,
+        rollupDocuments: loaded.docs,
+        rawEvents,
+      },
       runsPerQuery: RUNS,
       results,
+      /** Raw-event pages (limit=100, a one-hour range of the last day's events, then nextCursor). */
+      rawEvents: { stored: rawEvents, pages: rawPages },
     };
     const dir = path.join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });

@@ -5,7 +5,7 @@ import {
   type GpuRollupDocument,
   gpuUtilizationSamples,
   type HistogramCounts,
-  histogramPercentile,
+  histogramPercentiles,
   mergeHistograms,
   type TokenRollupDocument,
 } from '@tokenmeter/contracts/storage';
@@ -65,9 +65,7 @@ class HistogramAccumulator {
 
   add(counts: HistogramCounts | undefined, min: number | undefined, max: number | undefined): void {
     if (counts === undefined) return;
-    const plain: HistogramCounts = {};
-    for (const [key, count] of Object.entries(counts)) plain[key] = Number(count);
-    mergeHistograms(this.counts, plain);
+    mergeHistograms(this.counts, counts);
     if (min !== undefined) this.min = Math.min(this.min, min);
     if (max !== undefined) this.max = Math.max(this.max, max);
   }
@@ -75,8 +73,8 @@ class HistogramAccumulator {
   percentiles(): Percentiles {
     const bounds =
       Number.isFinite(this.min) && Number.isFinite(this.max) ? { min: this.min, max: this.max } : undefined;
-    const at = (q: number) => round(histogramPercentile(this.counts, q, bounds));
-    return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+    const [p50, p95, p99] = histogramPercentiles(this.counts, [0.5, 0.95, 0.99], bounds).map(round);
+    return { p50: p50 ?? null, p95: p95 ?? null, p99: p99 ?? null };
   }
 }
 

@@ -217,10 +217,11 @@ function forEachSlotIn(
   if (ranges.length === 0 || doc.s === undefined) return;
   const size = RESOLUTION_MS[doc.resolution];
   const start = doc.start.getTime();
-  for (const [index, slot] of decodeSlots(SLOT_SCHEMAS[kind], binaryBytes(doc.s))) {
+  const inRange = (index: number) => {
     const bucketMs = start + index * size;
-    if (ranges.some((p) => bucketMs >= p.fromMs && bucketMs < p.toMs)) emit(index, slot);
-  }
+    return ranges.some((p) => bucketMs >= p.fromMs && bucketMs < p.toMs);
+  };
+  for (const [index, slot] of decodeSlots(SLOT_SCHEMAS[kind], binaryBytes(doc.s), inRange)) emit(index, slot);
 }
 
 /** Registry documents whose hours [firstHour, lastHour + 1h) overlap [fromMs, toMs). */

@@ -433,10 +433,9 @@ export function tokenSlotRecord(
   index: number,
   slot: RollupSlot,
 ): TokenRollupDocument {
-  const size = RESOLUTION_MS[doc.resolution];
-  const bucketMs = doc.start.getTime() + index * size;
+  const bucketMs = doc.start.getTime() + index * RESOLUTION_MS[doc.resolution];
   const v = slot.values;
-  return {
+  const record: TokenRollupDocument = {
     _id: tokenRollupId(doc.resolution, doc.tenant, doc.model, doc.node, bucketMs),
     resolution: doc.resolution,
     bucketStart: new Date(bucketMs),
@@ -449,15 +448,17 @@ export function tokenSlotRecord(
     outputTokens: v.outputTokens ?? 0,
     cachedInputTokens: v.cachedInputTokens ?? 0,
     durationMsSum: v.durationMsSum ?? 0,
-    ...(v.durationMsMin === undefined ? {} : { durationMsMin: v.durationMsMin }),
-    ...(v.durationMsMax === undefined ? {} : { durationMsMax: v.durationMsMax }),
-    ...(slot.histograms.durationH === undefined ? {} : { durationH: slot.histograms.durationH }),
     ttftCount: v.ttftCount ?? 0,
-    ...(v.ttftMsSum === undefined ? {} : { ttftMsSum: v.ttftMsSum }),
-    ...(v.ttftMsMin === undefined ? {} : { ttftMsMin: v.ttftMsMin }),
-    ...(v.ttftMsMax === undefined ? {} : { ttftMsMax: v.ttftMsMax }),
-    ...(slot.histograms.ttftH === undefined ? {} : { ttftH: slot.histograms.ttftH }),
   };
+  // Optional fields stay absent when the slot has none (assigned, not spread: this runs per slot).
+  if (v.durationMsMin !== undefined) record.durationMsMin = v.durationMsMin;
+  if (v.durationMsMax !== undefined) record.durationMsMax = v.durationMsMax;
+  if (slot.histograms.durationH !== undefined) record.durationH = slot.histograms.durationH;
+  if (v.ttftMsSum !== undefined) record.ttftMsSum = v.ttftMsSum;
+  if (v.ttftMsMin !== undefined) record.ttftMsMin = v.ttftMsMin;
+  if (v.ttftMsMax !== undefined) record.ttftMsMax = v.ttftMsMax;
+  if (slot.histograms.ttftH !== undefined) record.ttftH = slot.histograms.ttftH;
+  return record;
 }
 
 export function gpuSlotRecord(
@@ -465,10 +466,9 @@ export function gpuSlotRecord(
   index: number,
   slot: RollupSlot,
 ): GpuRollupDocument {
-  const size = RESOLUTION_MS[doc.resolution];
-  const bucketMs = doc.start.getTime() + index * size;
+  const bucketMs = doc.start.getTime() + index * RESOLUTION_MS[doc.resolution];
   const v = slot.values;
-  return {
+  const record: GpuRollupDocument = {
     _id: gpuRollupId(doc.resolution, doc.node, doc.gpuIndex, bucketMs),
     resolution: doc.resolution,
     bucketStart: new Date(bucketMs),
@@ -477,14 +477,15 @@ export function gpuSlotRecord(
     samples: v.samples ?? 0,
     samplesWithoutUtilization: v.samplesWithoutUtilization ?? 0,
     utilizationPctSum: v.utilizationPctSum ?? 0,
-    ...(v.utilizationPctMax === undefined ? {} : { utilizationPctMax: v.utilizationPctMax }),
     memoryUsedMiBSum: v.memoryUsedMiBSum ?? 0,
     memoryUsedMiBMax: v.memoryUsedMiBMax ?? 0,
     powerWSum: v.powerWSum ?? 0,
     powerWMax: v.powerWMax ?? 0,
     temperatureCMax: v.temperatureCMax ?? 0,
     energySamples: v.energySamples ?? 0,
-    ...(v.energyJMin === undefined ? {} : { energyJMin: v.energyJMin }),
-    ...(v.energyJMax === undefined ? {} : { energyJMax: v.energyJMax }),
   };
+  if (v.utilizationPctMax !== undefined) record.utilizationPctMax = v.utilizationPctMax;
+  if (v.energyJMin !== undefined) record.energyJMin = v.energyJMin;
+  if (v.energyJMax !== undefined) record.energyJMax = v.energyJMax;
+  return record;
 }

@@ -136,9 +136,11 @@ class Writer {
 
 class Reader {
   private offset = 0;
-  constructor(private readonly data: Uint8Array) {}
+  private readonly view: DataView;
 
-  private view = (): DataView => new DataView(this.data.buffer, this.data.byteOffset, this.data.byteLength);
+  constructor(private readonly data: Uint8Array) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
 
   byte(): number {
     const b = this.data[this.offset];
@@ -161,7 +163,7 @@ class Reader {
 
   double(): number {
     if (this.offset + 8 > this.data.length) throw new Error('rollup slots: truncated');
-    const v = this.view().getFloat64(this.offset, true);
+    const v = this.view.getFloat64(this.offset, true);
     this.offset += 8;
     return v;
   }
@@ -184,7 +186,7 @@ function fieldsOf(schema: SlotSchema): { name: string; integer: boolean }[] {
   let fields = FIELDS.get(schema);
   if (fields === undefined) {
     fields = scalarFields(schema);
-    if (fields.length > 31) throw new Error('a slot schema holds at most 31 scalar fields');
+    if (fields.length > 30) throw new Error('a slot schema holds at most 30 scalar fields');
     FIELDS.set(schema, fields);
   }
   return fields;
@@ -240,7 +242,11 @@ export function binaryBytes(value: unknown): Uint8Array {
   throw new Error('rollup slots: the stored value is not binary');
 }
 
-export function decodeSlots(schema: SlotSchema, data: Uint8Array): RollupSlots {
+/**
+ * The slots of packed bytes; with `keep`, only the slots it accepts (the others are skipped over
+ * without building them).
+ */
+export function decodeSlots(schema: SlotSchema, data: Uint8Array, keep?: (index: number) => boolean): RollupSlots {
   const fields = fieldsOf(schema);
   const slots: RollupSlots = new Map();
   if (data.length === 0) return slots;
@@ -250,11 +256,12 @@ export function decodeSlots(schema: SlotSchema, data: Uint8Array): RollupSlots {
   const count = r.varint();
   for (let n = 0; n < count; n += 1) {
     const index = r.varint();
+    const wanted = keep === undefined || keep(index);
     let mask = r.varint();
     const slot = emptySlot();
     for (const f of fields) {
-      const present = mask % 2 === 1;
-      mask = Math.floor(mask / 2);
+      const present = (mask & 1) === 1;
+      mask >>>= 1;
       if (present) slot.values[f.name] = f.integer ? r.varint() : r.double();
     }
     for (const name of schema.histograms) {
@@ -264,11 +271,12 @@ export function decodeSlots(schema: SlotSchema, data: Uint8Array): RollupSlots {
       let bucket = 0;
       for (let i = 0; i < size; i += 1) {
         bucket += r.varint();
-        histogram[bucketKey(bucket)] = r.varint();
+        const count = r.varint();
+        if (wanted) histogram[bucketKey(bucket)] = count;
       }
       slot.histograms[name] = histogram;
     }
-    slots.set(index, slot);
+    if (wanted) slots.set(index, slot);
   }
   if (!r.done) throw new Error('rollup slots: trailing bytes');
   return slots;

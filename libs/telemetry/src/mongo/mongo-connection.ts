@@ -164,13 +164,18 @@ export class MongoConnection {
     if (this.serverKind === 'mongodb') {
       return (await collection.find({ _id: { $in: unique } } as Filter<T>, options).toArray()) as T[];
     }
+    // A sliding window: a new read starts as soon as one ends, so one slow read holds up nothing.
     const found: T[] = [];
-    for (let i = 0; i < unique.length; i += POINT_READ_CONCURRENCY) {
-      const docs = await Promise.all(
-        unique.slice(i, i + POINT_READ_CONCURRENCY).map((id) => collection.findOne({ _id: id } as Filter<T>, options)),
-      );
-      for (const doc of docs) if (doc !== null) found.push(doc as T);
-    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < unique.length) {
+        const id = unique[next] as string;
+        next += 1;
+        const doc = await collection.findOne({ _id: id } as Filter<T>, options);
+        if (doc !== null) found.push(doc as T);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(POINT_READ_CONCURRENCY, unique.length) }, worker));
     return found;
   }
 
