@@ -12,6 +12,7 @@ module.exports = {
   moduleNameMapper: {
     '^@tokenmeter/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1',
     '^@tokenmeter/telemetry(|/.*)$': '<rootDir>/libs/telemetry/src$1',
+    '^@tokenmeter/storage(|/.*)$': '<rootDir>/libs/storage/src$1',
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/test/support/quiet-nest-logger.ts'],

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
-import { HISTOGRAM_MAX_RELATIVE_ERROR } from '@tokenmeter/contracts/storage';
+import { HISTOGRAM_MAX_RELATIVE_ERROR } from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
 import { hashApiKey } from '@tokenmeter/telemetry';
 import { MongoClient } from 'mongodb';

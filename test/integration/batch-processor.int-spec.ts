@@ -14,14 +14,15 @@ import {
   tokenSeriesKey,
 } from '@tokenmeter/contracts';
 import {
-  type GpuSampleDocument,
   gpuDocumentToSample,
+  type GpuSampleDocument,
+  MongoConnection,
   RAW_COLLECTIONS,
-  type TokenEventDocument,
   tokenDocumentToEvent,
-} from '@tokenmeter/contracts/storage';
+  type TokenEventDocument,
+} from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { Clock, createKafka, MongoConnection } from '@tokenmeter/telemetry';
+import { Clock, createKafka } from '@tokenmeter/telemetry';
 import type { Admin, IHeaders, Message, Producer } from 'kafkajs';
 import { ProcessorConfig } from '../../apps/processor/src/config';
 import { TopicConsumer } from '../../apps/processor/src/consumer/topic-consumer';

@@ -7,12 +7,12 @@ import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import {
   type GpuSampleDocument,
   gpuSampleToDocument,
-  type TokenEventDocument,
+  MongoConnection,
   tokenDocumentToEvent,
+  type TokenEventDocument,
   tokenEventToDocument,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { MongoConnection } from '@tokenmeter/telemetry';
 import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.repository';
 import { QueryApiConfig } from '../../apps/query-api/src/config';
 import { type EventPageQuery, RawEventReader } from '../../apps/query-api/src/storage/raw-event.reader';

@@ -3,17 +3,17 @@
 import { randomUUID } from 'node:crypto';
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import {
-  type GpuSampleDocument,
   gpuDocumentToSample,
+  type GpuSampleDocument,
   gpuSampleToDocument,
+  MongoConnection,
   RAW_COLLECTIONS,
   RAW_INDEXES,
-  type TokenEventDocument,
   tokenDocumentToEvent,
+  type TokenEventDocument,
   tokenEventToDocument,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { MongoConnection } from '@tokenmeter/telemetry';
 import { ProcessorConfig } from '../../apps/processor/src/config';
 import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.repository';
 import { runId, serverEnv } from '../support/env';

@@ -2,9 +2,8 @@
 // or hour it covers is past the raw retention, and a listing across the cutoff shows exactly the
 // raw events retention kept (a kept segment may still name deleted events: they are skipped).
 import { type TokenUsageEvent } from '@tokenmeter/contracts';
-import { RAW_TIME_DIRECTORY_COLLECTION, tokenEventToDocument } from '@tokenmeter/contracts/storage';
+import { MongoConnection, RAW_TIME_DIRECTORY_COLLECTION, tokenEventToDocument } from '@tokenmeter/storage';
 import { buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { MongoConnection } from '@tokenmeter/telemetry';
 import { FixedClock } from '@tokenmeter/telemetry/testing';
 import { ProcessorConfig } from '../../apps/processor/src/config';
 import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';

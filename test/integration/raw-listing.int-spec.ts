@@ -4,9 +4,9 @@
 // ownership, time directory), including a replayed batch, a replay with other batch boundaries, a
 // crash right after the raw insert, and events posted twice by a client.
 import { HEADERS, type GpuSample, type TokenUsageEvent, type TokenUsageInterval } from '@tokenmeter/contracts';
-import { RAW_TIME_DIRECTORY_COLLECTION, tokenEventToDocument } from '@tokenmeter/contracts/storage';
+import { MongoConnection, RAW_TIME_DIRECTORY_COLLECTION, tokenEventToDocument } from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
-import { Clock, MongoConnection } from '@tokenmeter/telemetry';
+import { Clock } from '@tokenmeter/telemetry';
 import type { KafkaMessage } from 'kafkajs';
 import { ProcessorConfig } from '../../apps/processor/src/config';
 import { DlqPublisher } from '../../apps/processor/src/dlq/dlq-publisher';

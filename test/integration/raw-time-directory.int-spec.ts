@@ -4,12 +4,12 @@
 import type { TokenUsageEvent } from '@tokenmeter/contracts';
 import {
   announcementId,
+  MongoConnection,
   RAW_TIME_DIRECTORY_COLLECTION,
   segmentId,
   tokenEventToDocument,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import { buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { MongoConnection } from '@tokenmeter/telemetry';
 import { ProcessorConfig } from '../../apps/processor/src/config';
 import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.repository';
 import { RawEventReader } from '../../apps/query-api/src/storage/raw-event.reader';

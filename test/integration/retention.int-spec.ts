@@ -1,7 +1,6 @@
 // Retention on the real database (no TTL indexes): each collection loses exactly what is
 // older than its own retention, and a second run deletes nothing more.
-import { RAW_COLLECTIONS, ROLLUP_COLLECTIONS } from '@tokenmeter/contracts/storage';
-import { MongoConnection } from '@tokenmeter/telemetry';
+import { MongoConnection, RAW_COLLECTIONS, ROLLUP_COLLECTIONS } from '@tokenmeter/storage';
 import { FixedClock } from '@tokenmeter/telemetry/testing';
 import { ProcessorConfig } from '../../apps/processor/src/config';
 import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';

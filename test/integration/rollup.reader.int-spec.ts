@@ -4,7 +4,7 @@
 // the registry lists each series with its hours and keeps each GPU's newest sample.
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { MongoConnection } from '@tokenmeter/telemetry';
+import { MongoConnection } from '@tokenmeter/storage';
 import { RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
 import { SeriesRegistryRepository } from '../../apps/processor/src/storage/series-registry.repository';
 import { QueryApiConfig } from '../../apps/query-api/src/config';

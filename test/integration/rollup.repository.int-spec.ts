@@ -3,22 +3,22 @@
 // recomputation from the raw events agrees with every stored field.
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import {
-  gpuRollupId,
   bucketStartMs,
+  exactPercentile,
+  gpuRollupId,
+  type GpuSampleDocument,
   gpuSampleToDocument,
   gpuUtilizationSamples,
-  histogramPercentile,
-  exactPercentile,
   HISTOGRAM_MAX_RELATIVE_ERROR,
   type HistogramCounts,
+  histogramPercentile,
+  MongoConnection,
   RAW_COLLECTIONS,
   ROLLUP_COLLECTIONS,
-  tokenEventToDocument,
   type TokenEventDocument,
-  type GpuSampleDocument,
-} from '@tokenmeter/contracts/storage';
+  tokenEventToDocument,
+} from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { MongoConnection } from '@tokenmeter/telemetry';
 import {
   type OwnedEvent,
   RollupConflictError,

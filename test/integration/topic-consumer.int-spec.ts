@@ -2,7 +2,8 @@
 // the handler resolved), retries of a failing handler, draining on stop(), and a real
 // rebalance between two members of one group.
 import type { EachBatchPayload, Admin, Kafka, Producer } from 'kafkajs';
-import { createKafka, MongoConnection } from '@tokenmeter/telemetry';
+import { createKafka } from '@tokenmeter/telemetry';
+import { MongoConnection } from '@tokenmeter/storage';
 import { ProcessorConfig } from '../../apps/processor/src/config';
 import { ProcessorLiveness } from '../../apps/processor/src/consumer/processor-liveness';
 import { type BatchHandler, TopicConsumer } from '../../apps/processor/src/consumer/topic-consumer';

@@ -13,7 +13,7 @@ import {
   type TokenRollupBucket,
   type TokenRollupDocument,
   tokenSlotRecord,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import { type Db, MongoClient } from 'mongodb';
 
 const BUCKETS = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 } as const;

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { Clock, createLoggingModule, HealthModule, MongoModule } from '@tokenmeter/telemetry';
+import { Clock, createLoggingModule, HealthModule } from '@tokenmeter/telemetry';
+import { MongoModule } from '@tokenmeter/storage';
 import { ProcessorConfig } from './config';
 import { ConsumerService } from './consumer/consumer.service';
 import { DlqPublisher } from './dlq/dlq-publisher';

@@ -40,7 +40,7 @@ import {
   tokenRollupId,
   tokenSeriesId,
   type TokenSeriesDocument,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import { loadRawEvents, rawPageQueries } from './raw-pages';
 import { type Collection, type Document, MongoClient } from 'mongodb';
 

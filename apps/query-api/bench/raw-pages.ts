@@ -23,7 +23,7 @@ import {
   segmentKey,
   type TokenEventDocument,
   tokenEventToDocument,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import type { MongoClient } from 'mongodb';
 
 /** Messages per simulated processor batch (one raw insert, its segments and announcements). */

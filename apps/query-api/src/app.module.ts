@@ -7,9 +7,9 @@ import {
   ApiKeyThrottlerGuard,
   createLoggingModule,
   HealthModule,
-  MongoModule,
   rateLimitModule,
 } from '@tokenmeter/telemetry';
+import { MongoModule } from '@tokenmeter/storage';
 import { QueryApiConfig } from './config';
 import { EventsModule } from './events/events.module';
 import { SeriesModule } from './series/series.module';

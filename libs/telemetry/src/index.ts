@@ -14,8 +14,6 @@ export * from './health/liveness';
 export * from './health/health.module';
 export * from './kafka/kafka-client';
 export * from './kafka/partitioner';
-export * from './mongo/mongo-connection';
-export * from './mongo/mongo.module';
 export * from './shutdown/shutdown';
 export * from './clock';
 export * from './auth/api-keys';

@@ -32,12 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type TokenUsageEvent } from '@tokenmeter/contracts';
-import {
-  RAW_COLLECTIONS,
-  RAW_INDEXES,
-  type TokenEventDocument,
-  tokenEventToDocument,
-} from '@tokenmeter/contracts/storage';
+import { RAW_COLLECTIONS, RAW_INDEXES, type TokenEventDocument, tokenEventToDocument } from '@tokenmeter/storage';
 import { MongoClient } from 'mongodb';
 import { latencySummary, type LoadSummary } from '../../../apps/producer/src/loadgen/load-generator';
 import { parsePrometheusText } from '../../../apps/producer/src/sources/scrape/prometheus-text';

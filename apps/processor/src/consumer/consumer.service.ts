@@ -1,14 +1,8 @@
 // Starts one consumer group per topic once the app has booted, and stops them first on
 // shutdown (onModuleDestroy = the "stop intake and drain" phase).
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import {
-  Clock,
-  createKafka,
-  LivenessRegistry,
-  MongoConnection,
-  pingKafka,
-  ReadinessRegistry,
-} from '@tokenmeter/telemetry';
+import { Clock, createKafka, LivenessRegistry, pingKafka, ReadinessRegistry } from '@tokenmeter/telemetry';
+import { MongoConnection } from '@tokenmeter/storage';
 import type { Kafka } from 'kafkajs';
 import { ProcessorConfig } from '../config';
 import { BatchProcessor } from '../pipeline/batch-processor';

@@ -5,7 +5,7 @@ import type {
   TokenEventDocument,
   TokenIntervalDocument,
   TokenUsageRecord,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import { buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
 import { Logger } from '@nestjs/common';
 import { FixedClock } from '@tokenmeter/telemetry/testing';

@@ -18,7 +18,7 @@ import {
   RAW_COLLECTIONS,
   tokenEventToDocument,
   tokenIntervalToDocument,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import { Clock } from '@tokenmeter/telemetry';
 import type { KafkaMessage } from 'kafkajs';
 import { ProcessorConfig } from '../config';

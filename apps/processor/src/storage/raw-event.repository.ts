@@ -3,16 +3,17 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   type GpuSampleDocument,
+  isDuplicateKeyError,
   listingEntryOf,
   type MessageSource,
+  MongoConnection,
   RAW_COLLECTIONS,
   RAW_INDEXES,
-  rawListingMethod,
   type RawKind,
+  rawListingMethod,
   type TokenEventDocument,
   type TokenIntervalDocument,
-} from '@tokenmeter/contracts/storage';
-import { isDuplicateKeyError, MongoConnection } from '@tokenmeter/telemetry';
+} from '@tokenmeter/storage';
 import { MongoBulkWriteError, type Collection, type Document, type WriteError } from 'mongodb';
 import { RawTimeDirectoryWriter } from './raw-time-directory.writer';
 

@@ -7,6 +7,7 @@ import {
   announcementDocument,
   announcementId,
   minutesByHour,
+  type MongoConnection,
   type PlannedSegment,
   planSegments,
   RAW_TIME_DIRECTORY_COLLECTION,
@@ -16,8 +17,7 @@ import {
   segmentDocument,
   segmentId,
   segmentKey,
-} from '@tokenmeter/contracts/storage';
-import type { MongoConnection } from '@tokenmeter/telemetry';
+} from '@tokenmeter/storage';
 import { MongoBulkWriteError, type Collection, type WriteError } from 'mongodb';
 
 /** Remembered slots and announcements are hints; past this many keys they are dropped and re-learned. */

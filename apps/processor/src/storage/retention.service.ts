@@ -3,12 +3,13 @@
 // deletes are idempotent, so overlapping runs only repeat work.
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
+  MongoConnection,
   RAW_COLLECTIONS,
   RAW_TIME_DIRECTORY_COLLECTION,
-  ROLLUP_COLLECTIONS,
   type Resolution,
-} from '@tokenmeter/contracts/storage';
-import { Clock, MongoConnection } from '@tokenmeter/telemetry';
+  ROLLUP_COLLECTIONS,
+} from '@tokenmeter/storage';
+import { Clock } from '@tokenmeter/telemetry';
 import { ProcessorConfig } from '../config';
 import { ProcessorMetrics } from '../pipeline/processor-metrics';
 import { RollupRepository } from './rollup.repository';

@@ -23,16 +23,16 @@ import {
   emptySlot,
   encodeSlots,
   gpuBucketIds,
+  MongoConnection,
   ROLLUP_COLLECTIONS,
   ROLLUP_INDEXES,
   type RollupDelta,
   type RollupKind,
   SLOT_SCHEMAS,
-  type TokenUsageRecord,
   tokenBucketIds,
+  type TokenUsageRecord,
   watermarkField,
-} from '@tokenmeter/contracts/storage';
-import { MongoConnection } from '@tokenmeter/telemetry';
+} from '@tokenmeter/storage';
 import { type AnyBulkWriteOperation, type Collection, type Document, MongoBulkWriteError } from 'mongodb';
 
 /** An event to roll up, with the offset of the message that stored it. */

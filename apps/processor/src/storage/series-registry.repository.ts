@@ -6,11 +6,11 @@ import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import {
   gpuSeriesTouches,
   latestOf,
+  MongoConnection,
   SERIES_COLLECTIONS,
   type SeriesTouch,
   tokenSeriesTouches,
-} from '@tokenmeter/contracts/storage';
-import { MongoConnection } from '@tokenmeter/telemetry';
+} from '@tokenmeter/storage';
 import { type AnyBulkWriteOperation, type Document, MongoBulkWriteError } from 'mongodb';
 
 type RegistryDocument = Document & { _id: string };

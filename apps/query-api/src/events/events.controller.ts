@@ -9,11 +9,7 @@ import {
   type TokenUsageInterval,
   TokenUsageIntervalSchema,
 } from '@tokenmeter/contracts';
-import {
-  gpuDocumentToSample,
-  tokenDocumentToEvent,
-  tokenIntervalDocumentToInterval,
-} from '@tokenmeter/contracts/storage';
+import { gpuDocumentToSample, tokenDocumentToEvent, tokenIntervalDocumentToInterval } from '@tokenmeter/storage';
 import {
   Clock,
   CurrentPrincipal,

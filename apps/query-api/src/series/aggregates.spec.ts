@@ -13,7 +13,7 @@ import {
   type TokenRollupBucket,
   type TokenRollupDocument,
   tokenSlotRecord,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import { energyPerDocument, GpuAccumulator, TokenAccumulator } from './aggregates';
 
 const T0 = Date.parse('2026-11-25T10:00:00Z');

@@ -8,7 +8,7 @@ import {
   histogramPercentiles,
   mergeHistograms,
   type TokenRollupDocument,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 
 export interface Percentiles {
   p50: number | null;

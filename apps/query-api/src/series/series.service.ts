@@ -7,7 +7,7 @@ import {
   type GpuSeriesDocument,
   RESOLUTION_MS,
   type TokenRollupDocument,
-} from '@tokenmeter/contracts/storage';
+} from '@tokenmeter/storage';
 import { type GpuSeriesFilter, RollupReader, type RollupPiece, type TokenSeriesFilter } from '../storage/rollup.reader';
 import {
   energyPerDocument,

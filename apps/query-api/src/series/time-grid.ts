@@ -1,6 +1,6 @@
 // The time grid of a series query (SPEC §7): `step` is one of 1m 5m 15m 1h 6h 1d, buckets are
 // aligned to UTC step boundaries, and a query covers at most 10,000 points per series.
-import type { Resolution } from '@tokenmeter/contracts/storage';
+import type { Resolution } from '@tokenmeter/storage';
 import { invalidParams } from '../params/query-params';
 
 export const STEPS = ['1m', '5m', '15m', '1h', '6h', '1d'] as const;

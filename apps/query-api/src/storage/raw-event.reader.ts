@@ -3,11 +3,11 @@
 import { Injectable } from '@nestjs/common';
 import {
   type GpuSampleDocument,
+  MongoConnection,
   RAW_COLLECTIONS,
   type TokenEventDocument,
   type TokenIntervalDocument,
-} from '@tokenmeter/contracts/storage';
-import { MongoConnection } from '@tokenmeter/telemetry';
+} from '@tokenmeter/storage';
 import { type EventPageQuery, RawListing } from './raw-listing';
 
 export type { EventPageQuery } from './raw-listing';

@@ -1,6 +1,5 @@
 // Raw listings by index range (MongoDB): one query served by the (time, _id) indexes of RAW_INDEXES.
-import { RAW_COLLECTIONS, type RawKind } from '@tokenmeter/contracts/storage';
-import type { MongoConnection } from '@tokenmeter/telemetry';
+import { type MongoConnection, RAW_COLLECTIONS, type RawKind } from '@tokenmeter/storage';
 import type { Filter } from 'mongodb';
 import type { EventPageQuery, RawDocument, RawListing } from './raw-listing';
 

@@ -3,12 +3,12 @@
 // tests build either implementation directly to run both on one server.
 import {
   type GpuSampleDocument,
+  MongoConnection,
   type RawKind,
   rawListingMethod,
   type TokenEventDocument,
   type TokenIntervalDocument,
-} from '@tokenmeter/contracts/storage';
-import { MongoConnection } from '@tokenmeter/telemetry';
+} from '@tokenmeter/storage';
 import type { CursorPosition } from '../events/cursor';
 import { IndexRangeListing } from './raw-index-range.listing';
 import { TimeDirectoryListing } from './raw-time-directory.listing';

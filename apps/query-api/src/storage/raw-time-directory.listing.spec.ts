@@ -1,4 +1,4 @@
-import type { RawListingEntry, TokenEventDocument } from '@tokenmeter/contracts/storage';
+import type { RawListingEntry, TokenEventDocument } from '@tokenmeter/storage';
 import type { EventPageQuery } from './raw-listing';
 import { documentMatches, entryMatches, pageCandidates, walkStartMs } from './raw-time-directory.listing';
 

@@ -5,20 +5,20 @@
 // (a replayed batch lists its events again), and point-reads the page's documents. Every document
 // is checked against the query again, and one that is gone (retention) is skipped.
 import {
+  announcementId,
   compareEntries,
   decodeEntries,
   floorTo,
   HOUR_MS,
   LISTING_FILTER_FIELDS,
   MINUTE_MS,
+  type MongoConnection,
   RAW_COLLECTIONS,
   RAW_TIME_DIRECTORY_COLLECTION,
   type RawKind,
   type RawListingEntry,
-  announcementId,
   segmentId,
-} from '@tokenmeter/contracts/storage';
-import type { MongoConnection } from '@tokenmeter/telemetry';
+} from '@tokenmeter/storage';
 import type { EventPageQuery, RawDocument, RawListing } from './raw-listing';
 
 /** Minutes read together at first; the group doubles while the page is not full, up to the maximum. */

@@ -18,8 +18,9 @@ import {
   gpuRollupId,
   type GpuSeriesDocument,
   gpuSlotRecord,
-  RESOLUTION_MS,
+  MongoConnection,
   type Resolution,
+  RESOLUTION_MS,
   ROLLUP_COLLECTIONS,
   type RollupSlot,
   SERIES_COLLECTIONS,
@@ -29,8 +30,7 @@ import {
   tokenRollupId,
   type TokenSeriesDocument,
   tokenSlotRecord,
-} from '@tokenmeter/contracts/storage';
-import { MongoConnection } from '@tokenmeter/telemetry';
+} from '@tokenmeter/storage';
 import type { Document, Filter } from 'mongodb';
 import { QueryApiConfig } from '../config';
 

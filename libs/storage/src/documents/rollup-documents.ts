@@ -5,7 +5,7 @@
 //   00:00 UTC), 1d slots in a month document (UTC calendar month).
 // Written only by the processor, one series per Kafka partition (the message key is the series
 // key), read by the query API. See docs/ARCHITECTURE.md for why they stay exact.
-import type { GpuSample, LatencyHistogram, TokenUsageEvent, TokenUsageInterval } from '../index';
+import type { GpuSample, LatencyHistogram, TokenUsageEvent, TokenUsageInterval } from '@tokenmeter/contracts';
 import { bucketKey, type HistogramCounts, histogramBucket, histogramFromBuckets } from './histogram';
 import type { IndexDefinition } from './raw-documents';
 import { GPU_SLOT_SCHEMA, type RollupSlot, type SlotChange, type SlotSchema, TOKEN_SLOT_SCHEMA } from './rollup-slots';

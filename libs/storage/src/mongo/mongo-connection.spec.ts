@@ -1,6 +1,5 @@
 import { MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
-import { StartupErrorCode } from '../boot/startup-error';
-import { Secret } from '../config/secret';
+import { Secret, StartupErrorCode } from '@tokenmeter/telemetry';
 import { mongoAccessError, mongoSecurityOptions } from './mongo-connection';
 
 describe('mongoSecurityOptions', () => {

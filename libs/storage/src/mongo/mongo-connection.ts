@@ -4,9 +4,14 @@
 import { Logger } from '@nestjs/common';
 import type { Collection, Db, Document, Filter, MongoClientOptions, ServerDescriptionChangedEvent } from 'mongodb';
 import mongoose from 'mongoose';
-import { findInChain, StartupError, StartupErrorCode, tlsFailureOf } from '../boot/startup-error';
-import type { MongoSettings } from '../config/common';
-import type { MongoSecurity } from '../config/transport-security';
+import {
+  findInChain,
+  type MongoSecurity,
+  type MongoSettings,
+  StartupError,
+  StartupErrorCode,
+  tlsFailureOf,
+} from '@tokenmeter/telemetry';
 // Settles driver writes on a connection the server just closed (a hang after a restart, issue 15).
 import './driver-write-guard';
 

@@ -6,7 +6,7 @@
 // It is an index, not counted data: every write is idempotent ($min/$max/$setOnInsert), and
 // the processor writes it BEFORE the rollups of a batch, so a crash in between leaves a
 // series that is listed but still empty (read as zeros), never data that is not listed.
-import type { GpuSample, TokenUsageEvent } from '../index';
+import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import { bucketStartMs } from './rollup-documents';
 
 export const SERIES_COLLECTIONS = { tokens: 'token_series', gpu: 'gpu_series' } as const;

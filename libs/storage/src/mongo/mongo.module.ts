@@ -1,8 +1,7 @@
 // Infrastructure module owning the app's MongoDB connection: opened at boot (a failure
 // stops the app with the reason), registered as a readiness check, closed last on shutdown.
 import { type DynamicModule, Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
-import type { MongoSettings } from '../config/common';
-import { ReadinessRegistry } from '../health/readiness';
+import { type MongoSettings, ReadinessRegistry } from '@tokenmeter/telemetry';
 import { MongoConnection } from './mongo-connection';
 
 @Injectable()

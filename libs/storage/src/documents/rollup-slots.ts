@@ -233,7 +233,7 @@ export function encodeSlots(schema: SlotSchema, slots: RollupSlots): Buffer {
 export function binaryBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (typeof value === 'object' && value !== null && 'buffer' in value) {
-    const inner = (value).buffer;
+    const inner = value.buffer;
     if (inner instanceof Uint8Array) {
       const position = (value as { position?: unknown }).position;
       return typeof position === 'number' ? inner.subarray(0, position) : inner;

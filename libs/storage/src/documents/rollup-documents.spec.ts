@@ -1,4 +1,4 @@
-import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '../testing/factories';
+import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
 import { histogramFromBuckets, histogramPercentile } from './histogram';
 import {
   accumulateGpuRollups,

@@ -1,6 +1,6 @@
 // The stored shape of raw events: the contract between the processor (writer) and the
 // query API (reader). `_id` is the eventId, so a replayed or re-posted event is stored once.
-import type { GpuSample, TokenUsageEvent, TokenUsageInterval } from '../index';
+import type { GpuSample, TokenUsageEvent, TokenUsageInterval } from '@tokenmeter/contracts';
 
 export const RAW_COLLECTIONS = {
   tokens: 'token_events',
