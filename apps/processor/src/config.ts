@@ -9,16 +9,14 @@ import {
   kafkaEnv,
   kafkaSettings,
   logEnv,
-  mongoEnv,
-  type MongoSettings,
-  mongoSettings,
   readEnv,
 } from '@tokenmeter/telemetry';
+import { storageEnv, type StorageSettings, storageSettings } from '@tokenmeter/storage';
 
 export const processorEnv = {
   ...httpEnv(3002),
   ...kafkaEnv,
-  ...mongoEnv,
+  ...storageEnv,
   ...logEnv,
   PROCESSOR_GROUP_PREFIX: env.string({
     description: 'consumer group id prefix; the group of a topic is <prefix>.<topic>',
@@ -72,7 +70,7 @@ export class ProcessorConfig {
   constructor(
     readonly http: HttpSettings,
     readonly kafka: KafkaSettings,
-    readonly mongo: MongoSettings,
+    readonly mongo: StorageSettings,
     readonly consumer: {
       groupPrefix: string;
       maxBytesPerPartition: number;
@@ -92,7 +90,7 @@ export class ProcessorConfig {
     return new ProcessorConfig(
       httpSettings(e),
       kafkaSettings(e, 'processor'),
-      mongoSettings(e),
+      storageSettings(e),
       {
         groupPrefix: e.PROCESSOR_GROUP_PREFIX,
         maxBytesPerPartition: e.PROCESSOR_MAX_BYTES_PER_PARTITION,

@@ -40,6 +40,10 @@ import {
   tokenRollupId,
   tokenSeriesId,
   type TokenSeriesDocument,
+  describeServer,
+  dialectFor,
+  // The query API's concurrency in the point-read dialect (StorageDialect.findByIds).
+  POINT_READ_CONCURRENCY,
 } from '@tokenmeter/storage';
 import { loadRawEvents, rawPageQueries } from './raw-pages';
 import { type Collection, type Document, MongoClient } from 'mongodb';
@@ -48,8 +52,6 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-/** The query API's FerretDB point-read concurrency (MongoConnection.findByIds). */
-const POINT_READ_CONCURRENCY = 16;
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -455,8 +457,7 @@ async function main(): Promise<void> {
   const client = new MongoClient(MONGO_URL, { maxPoolSize: 32 });
   await client.connect();
   const info = await client.db('admin').command({ buildInfo: 1 });
-  const server =
-    typeof info.ferretdbVersion === 'string' ? `FerretDB ${info.ferretdbVersion}` : `MongoDB ${String(info.version)}`;
+  const server = describeServer(info);
   const endMs = Math.floor(Date.now() / HOUR) * HOUR;
   const fromMs = endMs - DAYS * DAY;
   console.log(`bench:query — ${DAYS} days, 50 token series, 16 GPUs, ${RUNS} runs per query, on ${server} (${DB})`);
@@ -489,7 +490,7 @@ async function main(): Promise<void> {
         events: RAW_EVENTS,
         fromMs: endMs - DAY,
         toMs: endMs,
-        serverKind: typeof info.ferretdbVersion === 'string' ? 'ferretdb' : 'mongodb',
+        dialect: dialectFor(info),
       });
       console.log(
         `  loaded ${RAW_EVENTS.toLocaleString('en')} raw events (${raw.docs.toLocaleString('en')} documents) in ${raw.seconds.toFixed(0)} s`,

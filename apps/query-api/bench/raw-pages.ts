@@ -1,7 +1,8 @@
 /**
  * Raw event listings for `npm run bench:query`: loads N raw token events into a scratch database
- * the way the processor stores them — the raw documents, and on FerretDB the time directory its
- * batches write (libs/contracts/src/storage/raw-time-directory.ts, the writer's own pure functions)
+ * the way the processor stores them — the raw documents, and where the storage dialect lists from
+ * the time directory (servers that read only by _id) the directory its batches write
+ * (libs/storage/src/documents/raw-time-directory.ts, the writer's own pure functions)
  * — and names the listing queries to time: a one-hour page and the three pages after it.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,8 +18,8 @@ import {
   RAW_COLLECTIONS,
   RAW_INDEXES,
   RAW_TIME_DIRECTORY_COLLECTION,
-  rawListingMethod,
   type RawDirectoryDocument,
+  type StorageDialect,
   segmentDocument,
   segmentKey,
   type TokenEventDocument,
@@ -76,7 +77,7 @@ function tokenEvent(i: number, timeMs: number, random: () => number): TokenUsage
 export async function loadRawEvents(
   client: MongoClient,
   db: string,
-  opts: { events: number; fromMs: number; toMs: number; serverKind: 'ferretdb' | 'mongodb' },
+  opts: { events: number; fromMs: number; toMs: number; dialect: StorageDialect },
 ): Promise<{ docs: number; seconds: number }> {
   const started = Date.now();
   const database = client.db(db);
@@ -85,7 +86,7 @@ export async function loadRawEvents(
   for (const index of RAW_INDEXES.tokens) {
     await raw.createIndex(index.keys, { name: index.name, unique: index.unique ?? false });
   }
-  const writeDirectory = rawListingMethod(opts.serverKind) === 'time-directory';
+  const writeDirectory = opts.dialect.rawListing === 'time-directory';
   const random = seeded(20261206);
   const stepMs = (opts.toMs - opts.fromMs) / opts.events;
   const segmentSlots = new Map<string, number>();

@@ -8,16 +8,14 @@ import {
   type HttpSettings,
   httpSettings,
   logEnv,
-  mongoEnv,
-  type MongoSettings,
-  mongoSettings,
   type RateLimitSettings,
   readEnv,
 } from '@tokenmeter/telemetry';
+import { storageEnv, type StorageSettings, storageSettings } from '@tokenmeter/storage';
 
 export const queryApiEnv = {
   ...httpEnv(3000),
-  ...mongoEnv,
+  ...storageEnv,
   ...logEnv,
   ...authEnv,
   QUERY_DEFAULT_LIMIT: env.int({
@@ -32,11 +30,6 @@ export const queryApiEnv = {
     min: 0,
     max: 1_000_000,
   }),
-  QUERY_ROLLUP_READS: env.oneOf(['auto', 'point', 'range'], {
-    description:
-      'how rollups are read: `range` (indexed range queries, MongoDB), `point` (by computed _id, FerretDB), `auto` by server',
-    default: 'auto',
-  }),
   QUERY_DEFAULT_RANGE_HOURS: env.int({
     description: 'range of a query without `from`, back from `to`',
     default: 24,
@@ -48,12 +41,11 @@ export const queryApiEnv = {
 export class QueryApiConfig {
   constructor(
     readonly http: HttpSettings,
-    readonly mongo: MongoSettings,
+    readonly mongo: StorageSettings,
     readonly query: {
       defaultLimit: number;
       maxLimit: number;
       defaultRangeMs: number;
-      rollupReads: 'auto' | 'point' | 'range';
     },
     readonly logLevel: string,
     readonly shutdownTimeoutMs: number,
@@ -65,12 +57,11 @@ export class QueryApiConfig {
     const e = readEnv(queryApiEnv, source);
     return new QueryApiConfig(
       httpSettings(e),
-      mongoSettings(e),
+      storageSettings(e),
       {
         defaultLimit: e.QUERY_DEFAULT_LIMIT,
         maxLimit: 1_000,
         defaultRangeMs: e.QUERY_DEFAULT_RANGE_HOURS * 3_600_000,
-        rollupReads: e.QUERY_ROLLUP_READS,
       },
       e.LOG_LEVEL,
       e.SHUTDOWN_TIMEOUT_MS,

@@ -4,5 +4,7 @@
  * raw time directory, and the one MongoDB connection of an app with its driver fixes.
  */
 export * from './documents';
+export * from './dialect/storage-dialect';
+export * from './dialect/storage-settings';
 export * from './mongo/mongo-connection';
 export * from './mongo/mongo.module';

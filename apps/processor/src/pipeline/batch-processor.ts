@@ -4,7 +4,8 @@
 //   3. decide which events this batch OWNS: inserted now, or inserted earlier by this very
 //      message (a replay after a crash). Copies of an event stored by another message
 //      (client retries, producer retries) are duplicates and are never rolled up;
-//      the owned events are listed in the time directory where the server needs one (FerretDB);
+//      the owned events are listed in the time directory where the storage dialect needs one
+//      (the point-read dialect, libs/storage);
 //   4. register the owned events' series (the query API's list of series; idempotent), then
 //      add them to the 1m/1h rollups under per-partition watermarks;
 //   5. publish the dead letters;

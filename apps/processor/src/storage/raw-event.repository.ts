@@ -1,5 +1,6 @@
 // Raw event storage: one document per distinct eventId (`_id`), written in bulk, and where the
-// server cannot range-read the time index (FerretDB) the time directory that lists them.
+// storage dialect lists from the time directory (servers that read only by _id; libs/storage)
+// the directory that lists them.
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   type GpuSampleDocument,
@@ -10,7 +11,6 @@ import {
   RAW_COLLECTIONS,
   RAW_INDEXES,
   type RawKind,
-  rawListingMethod,
   type TokenEventDocument,
   type TokenIntervalDocument,
 } from '@tokenmeter/storage';
@@ -38,12 +38,11 @@ export interface InsertOutcome {
 export class RawEventRepository implements OnModuleInit {
   private readonly logger = new Logger(RawEventRepository.name);
 
-  /** Undefined where the server range-reads RAW_INDEXES (MongoDB): nothing to write then. */
+  /** Undefined where the dialect range-reads RAW_INDEXES (`index-range`): nothing to write then. */
   private readonly directory: RawTimeDirectoryWriter | undefined;
 
   constructor(private readonly mongo: MongoConnection) {
-    this.directory =
-      rawListingMethod(mongo.serverKind) === 'time-directory' ? new RawTimeDirectoryWriter(mongo) : undefined;
+    this.directory = mongo.dialect.rawListing === 'time-directory' ? new RawTimeDirectoryWriter(mongo) : undefined;
   }
 
   async onModuleInit(): Promise<void> {

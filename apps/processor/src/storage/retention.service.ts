@@ -1,4 +1,4 @@
-// Retention without TTL indexes (SPEC §6; FerretDB has none): a periodic deleteMany per
+// Retention without TTL indexes (SPEC §6; not every server has them): a periodic deleteMany per
 // collection of everything older than its retention. Runs in every processor instance;
 // deletes are idempotent, so overlapping runs only repeat work.
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
@@ -38,8 +38,8 @@ export function retentionPlan(config: ProcessorConfig['retention']): RetentionPl
       where: {},
       keepMs: config.rawMs,
     })),
-    // The raw events' time directory (FerretDB): a segment or announcement covers a minute or an
-    // hour up to `end`, and goes once all of it is past, with the last raw events it lists.
+    // The raw events' time directory (the point-read dialect): a segment or announcement covers a
+    // minute or an hour up to `end`, and goes once all of it is past, with the last raw events it lists.
     { collection: RAW_TIME_DIRECTORY_COLLECTION, field: 'end', where: {}, keepMs: config.rawMs },
     ...rollup('1m', config.rollup1mMs),
     ...rollup('1h', config.rollup1hMs),

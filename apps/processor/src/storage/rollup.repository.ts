@@ -10,8 +10,9 @@
 // the documents it last read or wrote are the stored ones: they are kept in memory (packed) and
 // only documents not seen yet are read. The memory is dropped when the consumer (re)joins its
 // group — the partition may have had another owner — and after any failed write. Where the
-// server evaluates it atomically (MongoDB), the update is conditioned on the version it was
-// computed from, so a zombie writer fails instead of overwriting (the storage dialect).
+// storage dialect says the server evaluates it atomically (`compareAndSetWrites`, libs/storage),
+// the update is conditioned on the version it was computed from, so a zombie writer fails
+// instead of overwriting.
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { GpuSample } from '@tokenmeter/contracts';
 import {
@@ -85,18 +86,10 @@ export type { RollupKind };
 export class RollupRepository implements OnModuleInit {
   private readonly logger = new Logger(RollupRepository.name);
 
-  /**
-   * Conditional (compare-and-set) writes: on where the server evaluates them atomically.
-   * Tests switch them on against FerretDB to exercise that path too.
-   */
-  conditionalWrites: boolean;
-
   /** `${kind}:${partition}` → what this instance knows of the bucket documents it wrote or read. */
   private readonly memory = new Map<string, PartitionMemory>();
 
-  constructor(private readonly mongo: MongoConnection) {
-    this.conditionalWrites = mongo.serverKind === 'mongodb';
-  }
+  constructor(private readonly mongo: MongoConnection) {}
 
   async onModuleInit(): Promise<void> {
     for (const kind of ['tokens', 'gpu'] as const) {
@@ -220,8 +213,8 @@ export class RollupRepository implements OnModuleInit {
       ops.push({ updateOne: { ...this.target(id, known?.v), update } });
     }
 
-    // Bounded commands: FerretDB deadlocks on large ones (MongoConnection.updatesPerCommand).
-    const size = this.mongo.updatesPerCommand;
+    // Bounded commands: the point-read dialect's server deadlocks on large ones (libs/storage).
+    const size = this.mongo.dialect.updatesPerCommand;
     try {
       for (let i = 0; i < ops.length; i += size) {
         await this.write(collection, ops.slice(i, i + size));
@@ -247,14 +240,14 @@ export class RollupRepository implements OnModuleInit {
   }
 
   /**
-   * MongoDB: the update is conditioned on the version it was computed from, so a zombie writer
-   * (a consumer that lost the partition mid-batch) or a second writer (a repartitioned topic)
-   * fails instead of overwriting. FerretDB: only `{_id}` filters avoid a full table scan (and it
-   * applies updates without a lock anyway), so exclusion rests on one writer per partition
-   * (docs/ARCHITECTURE.md).
+   * Compare-and-set dialect: the update is conditioned on the version it was computed from, so a
+   * zombie writer (a consumer that lost the partition mid-batch) or a second writer (a
+   * repartitioned topic) fails instead of overwriting. The point-read dialect: servers that read
+   * only by _id without a full table scan (and apply updates without a lock anyway), so exclusion
+   * rests on one writer per partition (docs/ARCHITECTURE.md, libs/storage).
    */
   private target(id: string, version: number | undefined): { filter: Document; upsert: boolean } {
-    if (!this.conditionalWrites) return { filter: { _id: id }, upsert: true };
+    if (!this.mongo.dialect.compareAndSetWrites) return { filter: { _id: id }, upsert: true };
     return version === undefined
       ? { filter: { _id: id, v: { $exists: false } }, upsert: true }
       : { filter: { _id: id, v: version }, upsert: false };

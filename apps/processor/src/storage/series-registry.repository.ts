@@ -74,7 +74,7 @@ export class SeriesRegistryRepository {
 
   private async write(collectionName: string, ops: AnyBulkWriteOperation<RegistryDocument>[]): Promise<void> {
     const collection = this.mongo.collection<RegistryDocument>(collectionName);
-    const size = this.mongo.updatesPerCommand;
+    const size = this.mongo.dialect.updatesPerCommand;
     for (let i = 0; i < ops.length; i += size) {
       const chunk = ops.slice(i, i + size);
       try {

@@ -1,5 +1,6 @@
 // Reads of the raw event collections (written by the processor). Listings go through the
-// RawListing the server needs (raw-listing.ts): index ranges on MongoDB, the time directory on FerretDB.
+// RawListing the storage dialect names (raw-listing.ts): index ranges, or the time directory on
+// servers that read only by _id (libs/storage).
 import { Injectable } from '@nestjs/common';
 import {
   type GpuSampleDocument,

@@ -1,11 +1,10 @@
 // How raw events are listed in (time, eventId) order: the seam between the reader and the server.
-// `rawListingMethod` (libs/contracts) chooses from the server kind, here and in the processor;
-// tests build either implementation directly to run both on one server.
+// The storage dialect's `rawListing` (libs/storage) chooses, here and in the processor; tests
+// force the dialect of their connection to run both listings on one server.
 import {
   type GpuSampleDocument,
   MongoConnection,
   type RawKind,
-  rawListingMethod,
   type TokenEventDocument,
   type TokenIntervalDocument,
 } from '@tokenmeter/storage';
@@ -32,7 +31,7 @@ export abstract class RawListing {
 }
 
 export function rawListingFor(mongo: MongoConnection): RawListing {
-  switch (rawListingMethod(mongo.serverKind)) {
+  switch (mongo.dialect.rawListing) {
     case 'index-range':
       return new IndexRangeListing(mongo);
     case 'time-directory':

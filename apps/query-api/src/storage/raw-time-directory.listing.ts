@@ -1,5 +1,5 @@
-// Raw listings from the time directory (FerretDB, where any filter but `{_id}` scans the whole
-// collection): only point reads. From the cursor's minute on, it reads each hour's announcements
+// Raw listings from the time directory (the point-read dialect, libs/storage: servers where any
+// filter but `{_id}` scans the whole collection): only point reads. From the cursor's minute on, it reads each hour's announcements
 // (which minutes have data), then those minutes' segments, a growing group of minutes at a time,
 // until it has enough matching entries; orders them by (time, eventId), drops repeats of an eventId
 // (a replayed batch lists its events again), and point-reads the page's documents. Every document

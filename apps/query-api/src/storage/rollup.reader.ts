@@ -1,13 +1,14 @@
 // Reads of the series registry and the rollup bucket documents (written by the processor).
 //
-// Two strategies return the same documents:
+// Two methods return the same documents; the storage dialect's `rollupReads` picks one
+// (libs/storage, chosen once at connect):
 // - `range`: one indexed query per tier and time range (the `resolution_start` indexes), the
 //   right plan on MongoDB;
 // - `point`: the registry lists the series, the `_id`s of their bucket documents are computed
-//   for every container of the range, and each is read by `_id` — FerretDB 1.24 serves only
-//   `{_id}` filters without a full collection scan (scripts/dev/README.md).
-// `auto` picks `point` on FerretDB and `range` on MongoDB; tests run both on FerretDB.
-// Either way the bucket documents are unpacked into one record per bucket in the range.
+//   for every container of the range, and each is read by `_id` — the point-read dialect, for
+//   servers that serve only `{_id}` filters without a full collection scan.
+// Tests force each dialect on one server to run both. Either way the bucket documents are
+// unpacked into one record per bucket in the range.
 import { Injectable } from '@nestjs/common';
 import {
   binaryBytes,
@@ -32,9 +33,6 @@ import {
   tokenSlotRecord,
 } from '@tokenmeter/storage';
 import type { Document, Filter } from 'mongodb';
-import { QueryApiConfig } from '../config';
-
-export type RollupReadStrategy = 'auto' | 'point' | 'range';
 
 export interface TokenSeriesFilter {
   tenant?: string;
@@ -53,19 +51,7 @@ const NO_WATERMARKS = { wm: 0 } as const;
 
 @Injectable()
 export class RollupReader {
-  private readonly strategy: 'point' | 'range';
-
-  constructor(
-    private readonly mongo: MongoConnection,
-    config: QueryApiConfig,
-  ) {
-    const configured = config.query.rollupReads;
-    this.strategy = configured === 'auto' ? (mongo.serverKind === 'ferretdb' ? 'point' : 'range') : configured;
-  }
-
-  get readStrategy(): 'point' | 'range' {
-    return this.strategy;
-  }
+  constructor(private readonly mongo: MongoConnection) {}
 
   /** Token series with data overlapping [fromMs, toMs) (hour granularity). */
   async tokenSeries(filter: TokenSeriesFilter, fromMs: number, toMs: number): Promise<TokenSeriesDocument[]> {
@@ -112,7 +98,7 @@ export class RollupReader {
     const wanted = pieces.filter((p) => p.fromMs < p.toMs);
     if (series.length === 0 || wanted.length === 0) return [];
     const docs =
-      this.strategy === 'point'
+      this.mongo.dialect.rollupReads === 'point'
         ? await this.mongo.findByIds<TokenRollupBucket>(
             ROLLUP_COLLECTIONS.tokens,
             wanted.flatMap((p) =>
@@ -145,7 +131,7 @@ export class RollupReader {
     const wanted = [{ resolution, fromMs, toMs }];
     if (series.length === 0 || fromMs >= toMs) return [];
     const docs =
-      this.strategy === 'point'
+      this.mongo.dialect.rollupReads === 'point'
         ? await this.mongo.findByIds<GpuRollupBucket>(
             ROLLUP_COLLECTIONS.gpu,
             series.flatMap((s) =>

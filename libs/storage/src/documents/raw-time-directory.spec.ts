@@ -8,7 +8,6 @@ import {
   MAX_SEGMENT_ENTRIES,
   minutesByHour,
   planSegments,
-  rawListingMethod,
   type RawListingEntry,
   segmentDocument,
   segmentId,
@@ -118,9 +117,4 @@ describe('planning a batch', () => {
     expect([...announcement.m]).toEqual([3, 59]);
     expect(announcement.end.toISOString()).toBe('2026-11-25T11:00:00.000Z');
   });
-});
-
-it('lists by index range on MongoDB and by the time directory on FerretDB', () => {
-  expect(rawListingMethod('mongodb')).toBe('index-range');
-  expect(rawListingMethod('ferretdb')).toBe('time-directory');
 });

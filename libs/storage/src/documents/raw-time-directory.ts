@@ -1,7 +1,8 @@
 // The time directory of the raw event collections: what lets the query API list raw events by
 // (time, eventId) on a server that cannot range-read an index (FerretDB 1.24 pushes down only
 // `{_id: <string>}`; docs/ARCHITECTURE.md "Raw listings"). MongoDB reads the RAW_INDEXES instead,
-// and there the processor writes no directory at all: `rawListingMethod` decides both.
+// and there the processor writes no directory at all: the storage dialect's `rawListing` decides
+// both (../dialect/storage-dialect.ts).
 //
 // Every directory document is insert-only, at a computable `_id` (FerretDB loses concurrent
 // updates of one document, and every partition writes the same minutes):
@@ -18,22 +19,13 @@ export type RawKind = keyof typeof RAW_COLLECTIONS;
 
 export const RAW_TIME_DIRECTORY_COLLECTION = 'raw_time_directory';
 
-/** How raw events are listed in (time, eventId) order on a server. */
-export type RawListingMethod = 'index-range' | 'time-directory';
-
 /**
- * THE one place that chooses: MongoDB range-reads the RAW_INDEXES; FerretDB, which would scan the
- * whole collection for any filter but `{_id}`, reads the time directory, which only its processors
- * write. Both the processor (write it or not) and the query API (read how) ask here.
+ * How raw events are listed in (time, eventId) order: MongoDB range-reads the RAW_INDEXES; FerretDB,
+ * which would scan the whole collection for any filter but `{_id}`, reads the time directory, which
+ * only its processors write. The storage dialect holds the one choice; both the processor (write it
+ * or not) and the query API (read how) ask it.
  */
-export function rawListingMethod(serverKind: 'mongodb' | 'ferretdb'): RawListingMethod {
-  switch (serverKind) {
-    case 'mongodb':
-      return 'index-range';
-    case 'ferretdb':
-      return 'time-directory';
-  }
-}
+export type RawListingMethod = 'index-range' | 'time-directory';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;

@@ -1,34 +1,15 @@
 // The one MongoDB connection of an app. Mongoose owns the connection (pooling, server
 // selection, reconnects); repositories take raw driver collections from it because the
 // hot paths are bulk writes and lean reads, where Mongoose document casting costs ~30x.
+// It carries the storage dialect (../dialect/storage-dialect.ts), chosen once when it opens.
 import { Logger } from '@nestjs/common';
-import type { Collection, Db, Document, Filter, MongoClientOptions, ServerDescriptionChangedEvent } from 'mongodb';
+import type { Collection, Db, Document, MongoClientOptions, ServerDescriptionChangedEvent } from 'mongodb';
 import mongoose from 'mongoose';
-import {
-  findInChain,
-  type MongoSecurity,
-  type MongoSettings,
-  StartupError,
-  StartupErrorCode,
-  tlsFailureOf,
-} from '@tokenmeter/telemetry';
+import { findInChain, type MongoSecurity, StartupError, StartupErrorCode, tlsFailureOf } from '@tokenmeter/telemetry';
+import { chooseDialect, describeServer, type StorageDialect } from '../dialect/storage-dialect';
+import type { StorageSettings } from '../dialect/storage-settings';
 // Settles driver writes on a connection the server just closed (a hang after a restart, issue 15).
 import './driver-write-guard';
-
-/** Which server answers: code paths differ only where FerretDB would scan whole tables. */
-export type MongoServerKind = 'mongodb' | 'ferretdb';
-
-/** Parallel point reads on FerretDB; enough to hide round trips, few enough for its pool. */
-const POINT_READ_CONCURRENCY = 16;
-
-/**
- * Update statements per `update` command. FerretDB 1.24 (SQLite) keeps every statement's query
- * cursor, and so one of its 100 pooled SQLite connections per database, open until the whole
- * command ends; concurrent commands that together hold about 100 wait for each other forever
- * (scripts/dev/README.md). Six concurrent writers (three processors, two topics each) times 10
- * stay well under it. MongoDB has no such limit.
- */
-const UPDATES_PER_COMMAND: Record<MongoServerKind, number> = { ferretdb: 10, mongodb: 500 };
 
 /** Driver options for TLS and credentials given outside MONGO_URL. */
 export function mongoSecurityOptions(security: MongoSecurity | undefined): MongoClientOptions {
@@ -83,15 +64,17 @@ export class MongoConnection {
 
   private constructor(
     private readonly connection: mongoose.Connection,
-    private readonly settings: MongoSettings,
-    readonly serverKind: MongoServerKind,
+    private readonly settings: StorageSettings,
+    /** Every difference between the servers: repositories and readers ask it, never the server. */
+    readonly dialect: StorageDialect,
   ) {}
 
   get dbName(): string {
     return this.settings.dbName;
   }
 
-  static async open(settings: MongoSettings): Promise<MongoConnection> {
+  /** Connects; the dialect is `settings.dialect` when forced, else the server's own (STORAGE_DIALECT). */
+  static async open(settings: StorageSettings): Promise<MongoConnection> {
     const connection = mongoose.createConnection(settings.url, {
       dbName: settings.dbName,
       serverSelectionTimeoutMS: settings.serverSelectionTimeoutMs,
@@ -130,17 +113,12 @@ export class MongoConnection {
       if (onServerChange !== undefined) client.off('serverDescriptionChanged', onServerChange);
     }
     logServerAvailability(client);
-    const serverKind: MongoServerKind = typeof info.ferretdbVersion === 'string' ? 'ferretdb' : 'mongodb';
+    const dialect = chooseDialect(settings.dialect ?? 'auto', info);
     MongoConnection.logger.log(
-      { db: settings.dbName, server: serverKind, version: String(info.ferretdbVersion ?? info.version) },
+      { db: settings.dbName, server: describeServer(info), dialect: dialect.name },
       'connected to MongoDB',
     );
-    return new MongoConnection(connection, settings, serverKind);
-  }
-
-  /** The most update statements one bulk write should carry on this server. */
-  get updatesPerCommand(): number {
-    return UPDATES_PER_COMMAND[this.serverKind];
+    return new MongoConnection(connection, settings, dialect);
   }
 
   private get db(): Db {
@@ -153,35 +131,13 @@ export class MongoConnection {
     return this.db.collection<T>(name);
   }
 
-  /**
-   * Documents by _id. FerretDB's SQLite backend pushes down only a filter that is exactly
-   * `{_id: value}`; `$in` would scan the whole collection, so there it reads point by point.
-   */
-  async findByIds<T extends Document & { _id: string }>(
+  /** Documents of collection `name` by _id, read the dialect's way (`$in`, or point reads). */
+  findByIds<T extends Document & { _id: string }>(
     name: string,
     ids: readonly string[],
     projection?: Document,
   ): Promise<T[]> {
-    const unique = [...new Set(ids)];
-    if (unique.length === 0) return [];
-    const collection = this.collection<T>(name);
-    const options = projection === undefined ? {} : { projection };
-    if (this.serverKind === 'mongodb') {
-      return (await collection.find({ _id: { $in: unique } } as Filter<T>, options).toArray()) as T[];
-    }
-    // A sliding window: a new read starts as soon as one ends, so one slow read holds up nothing.
-    const found: T[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < unique.length) {
-        const id = unique[next] as string;
-        next += 1;
-        const doc = await collection.findOne({ _id: id } as Filter<T>, options);
-        if (doc !== null) found.push(doc as T);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(POINT_READ_CONCURRENCY, unique.length) }, worker));
-    return found;
+    return this.dialect.findByIds(this.collection<T>(name), ids, projection);
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,8 @@
 // Infrastructure module owning the app's MongoDB connection: opened at boot (a failure
 // stops the app with the reason), registered as a readiness check, closed last on shutdown.
 import { type DynamicModule, Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { type MongoSettings, ReadinessRegistry } from '@tokenmeter/telemetry';
+import { ReadinessRegistry } from '@tokenmeter/telemetry';
+import type { StorageSettings } from '../dialect/storage-settings';
 import { MongoConnection } from './mongo-connection';
 
 @Injectable()
@@ -17,7 +18,7 @@ class MongoLifecycle implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class MongoModule {
-  static forRoot(settings: MongoSettings): DynamicModule {
+  static forRoot(settings: StorageSettings): DynamicModule {
     return {
       module: MongoModule,
       providers: [
