@@ -1,13 +1,15 @@
 // RawEventReader against the real MongoDB-protocol server, over documents written by the
 // processor's RawEventRepository (the writer/reader contract): keyset pages by (time, _id),
 // exact equality filters and half-open [from, to) time bounds — through both RawListing
-// implementations (index range, time directory) on the same data.
+// implementations on the same data: the index range of the mongodb dialect and the time directory
+// of the ferretdb one, each the listing its connection's dialect (forced) chooses.
 import { randomUUID } from 'node:crypto';
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import {
   type GpuSampleDocument,
   gpuSampleToDocument,
   MongoConnection,
+  type StorageDialectName,
   tokenDocumentToEvent,
   type TokenEventDocument,
   tokenEventToDocument,
@@ -17,7 +19,7 @@ import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.r
 import { QueryApiConfig } from '../../apps/query-api/src/config';
 import { type EventPageQuery, RawEventReader } from '../../apps/query-api/src/storage/raw-event.reader';
 import { IndexRangeListing } from '../../apps/query-api/src/storage/raw-index-range.listing';
-import type { RawListing } from '../../apps/query-api/src/storage/raw-listing';
+import { rawListingFor } from '../../apps/query-api/src/storage/raw-listing';
 import { TimeDirectoryListing } from '../../apps/query-api/src/storage/raw-time-directory.listing';
 import { runId, serverEnv } from '../support/env';
 import { dropDatabase } from '../support/mongo-test-utils';
@@ -26,12 +28,13 @@ const { mongoUrl } = serverEnv();
 const dbName = `tm_int_reader_${runId()}`;
 const config = QueryApiConfig.fromEnv({ MONGO_URL: mongoUrl, MONGO_DB: dbName });
 
-let connection: MongoConnection;
+const connections: MongoConnection[] = [];
 let writer: RawEventRepository;
 const readers = new Map<string, RawEventReader>();
-const LISTINGS: Record<string, (mongo: MongoConnection) => RawListing> = {
-  'index range': (mongo) => new IndexRangeListing(mongo),
-  'time directory': (mongo) => new TimeDirectoryListing(mongo),
+/** Each listing, with the dialect that chooses it and the class it must be. */
+const LISTINGS: Record<string, { dialect: StorageDialectName; type: abstract new (...args: never[]) => object }> = {
+  'index range': { dialect: 'mongodb', type: IndexRangeListing },
+  'time directory': { dialect: 'ferretdb', type: TimeDirectoryListing },
 };
 
 // A fixed minute in the recent past; every time below is an offset from it.
@@ -117,10 +120,15 @@ const toMs = T0 + 120_000 + 50 * 10_000; // exactly the time of event 50: exclud
 const inRange = (e: { time: string }): boolean => Date.parse(e.time) >= fromMs && Date.parse(e.time) < toMs;
 
 beforeAll(async () => {
-  connection = await MongoConnection.open(config.mongo);
-  for (const [name, listing] of Object.entries(LISTINGS))
-    readers.set(name, new RawEventReader(connection, listing(connection)));
-  writer = new RawEventRepository(connection);
+  for (const [name, { dialect, type }] of Object.entries(LISTINGS)) {
+    const connection = await MongoConnection.open({ ...config.mongo, dialect });
+    connections.push(connection);
+    const listing = rawListingFor(connection);
+    expect(listing).toBeInstanceOf(type);
+    readers.set(name, new RawEventReader(connection, listing));
+    // The ferretdb dialect's writer stores the raw documents and the time directory both listings need.
+    if (connection.dialect.rawListing === 'time-directory') writer = new RawEventRepository(connection);
+  }
   await writer.onModuleInit();
   await expect(storeTokens([...after, ...tied, ...before])).resolves.toMatchObject({ inserted: 280, duplicates: 0 });
   await storeTokens(tokens);
@@ -128,7 +136,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await connection?.close();
+  for (const connection of connections) await connection.close();
   await dropDatabase(mongoUrl, dbName);
 });
 

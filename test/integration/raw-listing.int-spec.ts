@@ -1,8 +1,10 @@
 // Raw listings through BOTH RawListing implementations on the real server (FerretDB locally): the
-// index range and the time directory must list exactly the stored events, each once, in (time,
-// eventId) order across pages. The data goes in through the real BatchProcessor (raw insert,
-// ownership, time directory), including a replayed batch, a replay with other batch boundaries, a
-// crash right after the raw insert, and events posted twice by a client.
+// index range (the mongodb dialect's) and the time directory (the ferretdb dialect's), each chosen
+// by a connection whose dialect is forced, must list exactly the stored events, each once, in
+// (time, eventId) order across pages. The data goes in through the real BatchProcessor in the
+// ferretdb dialect (raw insert, ownership, time directory), including a replayed batch, a replay
+// with other batch boundaries, a crash right after the raw insert, and events posted twice by a
+// client.
 import { HEADERS, type GpuSample, type TokenUsageEvent, type TokenUsageInterval } from '@tokenmeter/contracts';
 import { MongoConnection, RAW_TIME_DIRECTORY_COLLECTION, tokenEventToDocument } from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
@@ -24,7 +26,12 @@ import { dropDatabase } from '../support/mongo-test-utils';
 
 const { kafkaBrokers, mongoUrl } = serverEnv();
 const dbName = `tm_int_listing_${runId()}`;
-const config = ProcessorConfig.fromEnv({ KAFKA_BROKERS: kafkaBrokers, MONGO_URL: mongoUrl, MONGO_DB: dbName });
+const config = ProcessorConfig.fromEnv({
+  KAFKA_BROKERS: kafkaBrokers,
+  MONGO_URL: mongoUrl,
+  MONGO_DB: dbName,
+  STORAGE_DIALECT: 'ferretdb',
+});
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -32,7 +39,10 @@ const HOUR = 3_600_000;
 const H0 = Math.floor((Date.now() - 3 * HOUR) / HOUR) * HOUR;
 const at = (offsetMs: number): string => new Date(H0 + offsetMs).toISOString();
 
+/** The processor's connection (ferretdb dialect: writes the time directory). */
 let mongo: MongoConnection;
+/** A connection in the mongodb dialect: lists by index range. */
+let rangeMongo: MongoConnection;
 let processor: BatchProcessor;
 let rawEvents: RawEventRepository;
 const readers: Record<string, RawEventReader> = {};
@@ -78,6 +88,7 @@ function token(offsetMs: number, overrides: Partial<TokenUsageEvent> = {}): Toke
 
 beforeAll(async () => {
   mongo = await MongoConnection.open(config.mongo);
+  rangeMongo = await MongoConnection.open({ ...config.mongo, dialect: 'mongodb' });
   rawEvents = new RawEventRepository(mongo);
   await rawEvents.onModuleInit();
   const rollups = new RollupRepository(mongo);
@@ -92,8 +103,8 @@ beforeAll(async () => {
     new Clock(),
     new ProcessorMetrics(),
   );
-  readers['index range'] = new RawEventReader(mongo, new IndexRangeListing(mongo));
-  readers['time directory'] = new RawEventReader(mongo, new TimeDirectoryListing(mongo));
+  readers['index range'] = new RawEventReader(rangeMongo, rawListingFor(rangeMongo));
+  readers['time directory'] = new RawEventReader(mongo, rawListingFor(mongo));
 
   // Partition 0: a dense minute (minute 10), written by three batches whose times interleave,
   // 250 events at one instant among them (only eventId orders those).
@@ -184,6 +195,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mongo?.close();
+  await rangeMongo?.close();
   await dropDatabase(mongoUrl, dbName);
 });
 
@@ -297,13 +309,12 @@ describe.each(['index range', 'time directory'])('raw listing by %s', (name) => 
   });
 });
 
-it('chooses the time directory on FerretDB and writes it there (the index range on MongoDB, without it)', async () => {
-  const directoryDocs = await mongo.collection(RAW_TIME_DIRECTORY_COLLECTION).countDocuments({});
-  if (mongo.serverKind === 'ferretdb') {
-    expect(rawListingFor(mongo)).toBeInstanceOf(TimeDirectoryListing);
-    expect(directoryDocs).toBeGreaterThan(0);
-  } else {
-    expect(rawListingFor(mongo)).toBeInstanceOf(IndexRangeListing);
-    expect(directoryDocs).toBe(0);
-  }
+it('chooses the time directory in the ferretdb dialect and writes it there (the index range in the mongodb dialect, without it)', async () => {
+  const directory = mongo.collection(RAW_TIME_DIRECTORY_COLLECTION);
+  const directoryDocs = await directory.countDocuments({});
+  expect(rawListingFor(mongo)).toBeInstanceOf(TimeDirectoryListing);
+  expect(directoryDocs).toBeGreaterThan(0);
+  expect(rawListingFor(rangeMongo)).toBeInstanceOf(IndexRangeListing);
+  await new RawEventRepository(rangeMongo).recordListing({ tokens: [token(90 * MINUTE)] });
+  expect(await directory.countDocuments({})).toBe(directoryDocs);
 });

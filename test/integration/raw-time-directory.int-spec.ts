@@ -27,7 +27,8 @@ const H0 = Math.floor((Date.now() - 5 * HOUR) / HOUR) * HOUR;
 let mongo: MongoConnection;
 
 beforeAll(async () => {
-  mongo = await MongoConnection.open(config.mongo);
+  // The ferretdb dialect, forced: the one that writes and reads the time directory.
+  mongo = await MongoConnection.open({ ...config.mongo, dialect: 'ferretdb' });
 });
 
 afterAll(async () => {
@@ -43,7 +44,6 @@ async function existingSlots(idOf: (slot: number) => string, upTo: number): Prom
 }
 
 it('shares the slots of busy minutes among concurrent writers with no hole and lists every event once', async () => {
-  if (mongo.serverKind !== 'ferretdb') return; // MongoDB writes no directory
   const writers = Array.from({ length: 4 }, () => new RawEventRepository(mongo));
   const stored: TokenUsageEvent[] = [];
   let seq = 0;

@@ -1,10 +1,17 @@
 // The query API's RollupReader and the processor's series registry against the real
-// MongoDB-protocol server: both read strategies (indexed range queries, point reads by `_id`)
+// MongoDB-protocol server: both read methods (indexed range queries in the mongodb dialect, point
+// reads by `_id` in the ferretdb one, each forced through STORAGE_DIALECT on the same server)
 // return exactly the rollups the processor wrote, filtered by series, resolution and range;
-// the registry lists each series with its hours and keeps each GPU's newest sample.
+// the registry lists each series with its hours and keeps each GPU's newest sample. The data is
+// written in the mongodb dialect (compare-and-set, large update commands).
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { MongoConnection } from '@tokenmeter/storage';
+import {
+  MongoConnection,
+  type RollupReadMethod,
+  STORAGE_DIALECT_NAMES,
+  type StorageDialectName,
+} from '@tokenmeter/storage';
 import { RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
 import { SeriesRegistryRepository } from '../../apps/processor/src/storage/series-registry.repository';
 import { QueryApiConfig } from '../../apps/query-api/src/config';
@@ -18,8 +25,8 @@ const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const T0 = Math.floor((Date.now() - 5 * HOUR) / HOUR) * HOUR;
 
-let connection: MongoConnection;
-const readers: Record<'point' | 'range', RollupReader> = {} as Record<'point' | 'range', RollupReader>;
+const connections = {} as Record<StorageDialectName, MongoConnection>;
+const readers = {} as Record<RollupReadMethod, RollupReader>;
 
 const tokens: TokenUsageEvent[] = [];
 for (let i = 0; i < 240; i += 1) {
@@ -39,11 +46,17 @@ const gpus: GpuSample[] = [0, 1].flatMap((gpuIndex) =>
 );
 
 beforeAll(async () => {
-  for (const strategy of ['point', 'range'] as const) {
-    const config = QueryApiConfig.fromEnv({ MONGO_URL: mongoUrl, MONGO_DB: dbName, QUERY_ROLLUP_READS: strategy });
-    connection ??= await MongoConnection.open(config.mongo);
-    readers[strategy] = new RollupReader(connection, config);
+  for (const dialect of STORAGE_DIALECT_NAMES) {
+    const config = QueryApiConfig.fromEnv({ MONGO_URL: mongoUrl, MONGO_DB: dbName, STORAGE_DIALECT: dialect });
+    const connection = await MongoConnection.open(config.mongo);
+    connections[dialect] = connection;
+    readers[connection.dialect.rollupReads] = new RollupReader(connection);
   }
+  expect([connections.mongodb.dialect.rollupReads, connections.ferretdb.dialect.rollupReads]).toEqual([
+    'range',
+    'point',
+  ]);
+  const connection = connections.mongodb;
   const rollups = new RollupRepository(connection);
   await rollups.onModuleInit();
   const registry = new SeriesRegistryRepository(connection);
@@ -69,7 +82,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await connection?.close();
+  for (const connection of Object.values(connections)) await connection.close();
   await dropDatabase(mongoUrl, dbName);
 });
 
