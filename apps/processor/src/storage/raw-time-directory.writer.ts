@@ -1,4 +1,4 @@
-// Writes the raw events' time directory (libs/contracts/src/storage/raw-time-directory.ts) on
+// Writes the raw events' time directory (libs/storage/src/documents/raw-time-directory.ts) on
 // servers that cannot range-read an index: for each batch, the minutes it has events in are
 // announced first (so a segment is never written for a minute no reader can find), then one
 // segment per (kind, minute) goes into the next free slot. Insert-only: a duplicate `_id` means

@@ -1,4 +1,4 @@
-// Writes the series registry (libs/contracts storage/series-registry.ts): which token and GPU
+// Writes the series registry (libs/storage documents/series-registry.ts): which token and GPU
 // series exist and over which hours, and each GPU's latest sample. Every write is idempotent,
 // so replays and retries need no watermark; the batch processor calls it before the rollups.
 import { Injectable } from '@nestjs/common';
