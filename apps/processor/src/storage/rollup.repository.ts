@@ -213,12 +213,9 @@ export class RollupRepository implements OnModuleInit {
       ops.push({ updateOne: { ...this.target(id, known?.v), update } });
     }
 
-    // Bounded commands: the point-read dialect's server deadlocks on large ones (libs/storage).
-    const size = this.mongo.dialect.updatesPerCommand;
+    // Bounded commands, one at a time where the dialect says so (libs/storage).
     try {
-      for (let i = 0; i < ops.length; i += size) {
-        await this.write(collection, ops.slice(i, i + size));
-      }
+      await this.mongo.updateCommands(ops, (chunk) => this.write(collection, chunk));
     } catch (error) {
       // Some chunks may have been written: what is stored is no longer known.
       if (this.memory.get(memoryKey) === memory) this.memory.delete(memoryKey);

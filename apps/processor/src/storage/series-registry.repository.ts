@@ -74,9 +74,7 @@ export class SeriesRegistryRepository {
 
   private async write(collectionName: string, ops: AnyBulkWriteOperation<RegistryDocument>[]): Promise<void> {
     const collection = this.mongo.collection<RegistryDocument>(collectionName);
-    const size = this.mongo.dialect.updatesPerCommand;
-    for (let i = 0; i < ops.length; i += size) {
-      const chunk = ops.slice(i, i + size);
+    await this.mongo.updateCommands(ops, async (chunk) => {
       try {
         await collection.bulkWrite(chunk, { ordered: false });
       } catch (error) {
@@ -85,7 +83,7 @@ export class SeriesRegistryRepository {
         if (!(error instanceof MongoBulkWriteError && isOnlyDuplicateKeys(error))) throw error;
         await collection.bulkWrite(chunk, { ordered: false });
       }
-    }
+    });
   }
 }
 

@@ -105,11 +105,13 @@ describe('the dialects', () => {
       compareAndSetWrites: true,
       updatesPerCommand: 500,
     });
-    expect(STORAGE_DIALECTS.ferretdb).toMatchObject({
-      rollupReads: 'point',
-      compareAndSetWrites: false,
-      updatesPerCommand: 10,
-    });
+    expect(STORAGE_DIALECTS.ferretdb).toMatchObject({ rollupReads: 'point', compareAndSetWrites: false });
+  });
+
+  it('keeps three processors on one FerretDB below the ~100 update statements that deadlock it', () => {
+    const { updatesPerCommand, updateCommandsAtOnce } = STORAGE_DIALECTS.ferretdb;
+    expect(3 * updatesPerCommand * updateCommandsAtOnce).toBeLessThan(100);
+    expect(STORAGE_DIALECTS.mongodb.updateCommandsAtOnce).toBe(Number.POSITIVE_INFINITY);
   });
 
   const docs: Doc[] = Array.from({ length: 40 }, (_, i) => ({ _id: `d${i}`, v: i, s: 'slots' }));

@@ -11,7 +11,8 @@
 //
 // | behaviour                  | mongodb                  | ferretdb (the point-read dialect)      |
 // | -------------------------- | ------------------------ | -------------------------------------- |
-// | update statements/command  | 500                      | 10                                     |
+// | update statements/command  | 500                      | 30                                     |
+// | update commands at a time  | any number               | 1 per process                          |
 // | rollup writes              | compare-and-set on `v`   | by `_id` only (one writer/partition)   |
 // | rollup reads               | `range` (indexed)        | `point` (computed `_id`s)              |
 // | raw listings               | `index-range`            | `time-directory` (the processor writes it) |
@@ -37,6 +38,8 @@ export interface StorageDialect {
   readonly name: StorageDialectName;
   /** The most update statements one bulk write should carry. */
   readonly updatesPerCommand: number;
+  /** The most update commands one process may have in flight on the server at once. */
+  readonly updateCommandsAtOnce: number;
   /**
    * Whether a rollup update is conditioned on the version it was computed from, so a zombie
    * writer fails instead of overwriting: only where the server evaluates that atomically.
@@ -57,13 +60,20 @@ export interface StorageDialect {
 export const POINT_READ_CONCURRENCY = 16;
 
 /**
- * Update statements per `update` command. FerretDB 1.24 (SQLite) keeps every statement's query
- * cursor, and so one of its 100 pooled SQLite connections per database, open until the whole
- * command ends; concurrent commands that together hold about 100 wait for each other forever
- * (scripts/dev/README.md). Six concurrent writers (three processors, two topics each) times 10
- * stay well under it. MongoDB has no such limit.
+ * Update statements per `update` command, and commands in flight per process. FerretDB 1.24
+ * (SQLite) keeps every statement's query cursor, and so one of its 100 pooled SQLite connections
+ * per database, open until the whole command ends; concurrent commands that together hold about
+ * 100 wait for each other forever (scripts/dev/README.md). Each statement is also its own SQLite
+ * transaction behind a per-command cost of several milliseconds, so larger commands are cheaper:
+ * 0.8–1.2 ms a statement at 10 per command, 0.26–0.4 ms at 50 (docs/adr/0003). One command at a
+ * time per process (MongoConnection.updateCommands) and 30 statements each keep three processors
+ * on one database at 90 held connections at most. MongoDB has neither limit.
  */
-const UPDATES_PER_COMMAND: Record<StorageDialectName, number> = { ferretdb: 10, mongodb: 500 };
+const UPDATES_PER_COMMAND: Record<StorageDialectName, number> = { ferretdb: 30, mongodb: 500 };
+const UPDATE_COMMANDS_AT_ONCE: Record<StorageDialectName, number> = {
+  ferretdb: 1,
+  mongodb: Number.POSITIVE_INFINITY,
+};
 
 function options(projection: Document | undefined): { projection?: Document } {
   return projection === undefined ? {} : { projection };
@@ -110,6 +120,7 @@ export const STORAGE_DIALECTS: Readonly<Record<StorageDialectName, StorageDialec
   mongodb: Object.freeze({
     name: 'mongodb',
     updatesPerCommand: UPDATES_PER_COMMAND.mongodb,
+    updateCommandsAtOnce: UPDATE_COMMANDS_AT_ONCE.mongodb,
     compareAndSetWrites: true,
     rollupReads: 'range',
     rawListing: 'index-range',
@@ -118,6 +129,7 @@ export const STORAGE_DIALECTS: Readonly<Record<StorageDialectName, StorageDialec
   ferretdb: Object.freeze({
     name: 'ferretdb',
     updatesPerCommand: UPDATES_PER_COMMAND.ferretdb,
+    updateCommandsAtOnce: UPDATE_COMMANDS_AT_ONCE.ferretdb,
     // Updates apply without a lock: exclusion rests on one writer per partition (docs/ARCHITECTURE.md).
     compareAndSetWrites: false,
     rollupReads: 'point',

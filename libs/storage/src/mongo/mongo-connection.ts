@@ -10,6 +10,7 @@ import { chooseDialect, describeServer, type StorageDialect } from '../dialect/s
 import type { StorageSettings } from '../dialect/storage-settings';
 // Settles driver writes on a connection the server just closed (a hang after a restart, issue 15).
 import './driver-write-guard';
+import { Gate } from './gate';
 
 /** Driver options for TLS and credentials given outside MONGO_URL. */
 export function mongoSecurityOptions(security: MongoSecurity | undefined): MongoClientOptions {
@@ -130,6 +131,21 @@ export class MongoConnection {
   collection<T extends Document>(name: string): Collection<T> {
     return this.db.collection<T>(name);
   }
+
+  /**
+   * Runs `write` once per chunk of at most `dialect.updatesPerCommand` operations, one after the
+   * other, with at most `dialect.updateCommandsAtOnce` chunks of this process in flight on the
+   * server (every update path goes through here, so the dialect's limits hold process-wide).
+   */
+  async updateCommands<O>(ops: readonly O[], write: (chunk: O[]) => Promise<void>): Promise<void> {
+    const size = this.dialect.updatesPerCommand;
+    for (let i = 0; i < ops.length; i += size) {
+      const chunk = ops.slice(i, i + size);
+      await this.updateGate.run(() => write(chunk));
+    }
+  }
+
+  private readonly updateGate = new Gate(() => this.dialect.updateCommandsAtOnce);
 
   /** Documents of collection `name` by _id, read the dialect's way (`$in`, or point reads). */
   findByIds<T extends Document & { _id: string }>(
