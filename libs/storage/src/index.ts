@@ -8,3 +8,4 @@ export * from './dialect/storage-dialect';
 export * from './dialect/storage-settings';
 export * from './mongo/mongo-connection';
 export * from './mongo/mongo.module';
+export * from './raw/raw-time-directory.reader';

@@ -1,42 +1,36 @@
 // Raw listings from the time directory (the point-read dialect, libs/storage: servers where any
-// filter but `{_id}` scans the whole collection): only point reads. From the cursor's minute on, it reads each hour's announcements
-// (which minutes have data), then those minutes' segments, a growing group of minutes at a time,
+// filter but `{_id}` scans the whole collection): only point reads, walking the directory with
+// libs/storage's RawTimeDirectoryReader. From the cursor's minute on, it reads each hour's
+// announcements (which minutes have data), then those minutes' segments, a growing group of minutes at a time,
 // until it has enough matching entries; orders them by (time, eventId), drops repeats of an eventId
 // (a replayed batch lists its events again), and point-reads the page's documents. Every document
 // is checked against the query again, and one that is gone (retention) is skipped.
 import {
-  announcementId,
   compareEntries,
-  decodeEntries,
-  floorTo,
-  HOUR_MS,
   LISTING_FILTER_FIELDS,
-  MINUTE_MS,
   type MongoConnection,
   RAW_COLLECTIONS,
-  RAW_TIME_DIRECTORY_COLLECTION,
   type RawKind,
   type RawListingEntry,
-  segmentId,
+  RawTimeDirectoryReader,
 } from '@tokenmeter/storage';
 import type { EventPageQuery, RawDocument, RawListing } from './raw-listing';
 
 /** Minutes read together at first; the group doubles while the page is not full, up to the maximum. */
 const FIRST_MINUTE_GROUP = 2;
 const MAX_MINUTE_GROUP = 32;
-/** Hours whose announcements are read together. */
-const HOUR_GROUP = 6;
-
-/** The driver reads a BSON Binary back as an object holding the bytes. */
-type StoredBytes = Uint8Array | { buffer: Uint8Array };
 
 export class TimeDirectoryListing implements RawListing {
-  constructor(private readonly mongo: MongoConnection) {}
+  private readonly directory: RawTimeDirectoryReader;
+
+  constructor(private readonly mongo: MongoConnection) {
+    this.directory = new RawTimeDirectoryReader(mongo);
+  }
 
   async page<T extends RawDocument>(kind: RawKind, q: EventPageQuery): Promise<T[]> {
     const startMs = walkStartMs(q);
     if (startMs >= q.toMs || q.limit <= 0) return [];
-    const minutes = this.minutesWithData(kind, startMs, q.toMs);
+    const minutes = this.directory.minutesWithData(kind, startMs, q.toMs);
     const found: T[] = [];
     const candidates: RawListingEntry[] = [];
     let group = FIRST_MINUTE_GROUP;
@@ -71,58 +65,9 @@ export class TimeDirectoryListing implements RawListing {
     return found;
   }
 
-  /** Starts of the minutes in [startMs, toMs) that have segments, ascending. */
-  private async *minutesWithData(kind: RawKind, startMs: number, toMs: number): AsyncGenerator<number> {
-    const firstMinute = floorTo(startMs, MINUTE_MS);
-    for (let hour = floorTo(startMs, HOUR_MS); hour < toMs; hour += HOUR_GROUP * HOUR_MS) {
-      const hours = Array.from({ length: HOUR_GROUP }, (_, i) => hour + i * HOUR_MS).filter((h) => h < toMs);
-      const announcements = await this.readDense<{ _id: string; m: StoredBytes }>(
-        hours.map((h) => (slot) => announcementId(kind, h, slot)),
-      );
-      const minutes = new Set<number>();
-      announcements.forEach((docs, i) => {
-        for (const doc of docs) for (const m of bytesOf(doc.m)) minutes.add((hours[i] as number) + m * MINUTE_MS);
-      });
-      yield* [...minutes].filter((m) => m >= firstMinute && m < toMs).sort((a, b) => a - b);
-    }
-  }
-
   /** The matching entries of these minutes, in listing order, each eventId once. */
   private async entriesOf(kind: RawKind, minutes: readonly number[], q: EventPageQuery): Promise<RawListingEntry[]> {
-    const segments = await this.readDense<{ _id: string; e: StoredBytes }>(
-      minutes.map((m) => (slot) => segmentId(kind, m, slot)),
-    );
-    return pageCandidates(
-      segments.flatMap((docs) => docs.map((d) => decodeEntries(bytesOf(d.e)))),
-      q,
-    );
-  }
-
-  /**
-   * For each key, its documents at slots 0, 1, 2, … up to the first missing slot (slots are dense).
-   * Reads all keys at once, in windows that grow while a key's slots keep being there.
-   */
-  private async readDense<D extends { _id: string }>(keys: ((slot: number) => string)[]): Promise<D[][]> {
-    const out: D[][] = keys.map(() => []);
-    let open = keys.map((_, i) => i);
-    for (let window = 2; open.length > 0; window = Math.min(window * 2, 16)) {
-      const ids = open.flatMap((k) =>
-        Array.from({ length: window }, (_, j) => (keys[k] as (slot: number) => string)((out[k] as D[]).length + j)),
-      );
-      const byId = new Map((await this.mongo.findByIds<D>(RAW_TIME_DIRECTORY_COLLECTION, ids)).map((d) => [d._id, d]));
-      open = open.filter((k) => {
-        const idOf = keys[k] as (slot: number) => string;
-        const docs = out[k] as D[];
-        const from = docs.length;
-        for (let j = 0; j < window; j += 1) {
-          const doc = byId.get(idOf(from + j));
-          if (doc === undefined) return false;
-          docs.push(doc);
-        }
-        return true;
-      });
-    }
-    return out;
+    return pageCandidates(await this.directory.segmentEntries(kind, minutes), q);
   }
 }
 
@@ -160,8 +105,4 @@ export function documentMatches(doc: RawDocument, q: EventPageQuery): boolean {
   const fields = doc as unknown as Record<string, unknown>;
   for (const [name, value] of Object.entries(q.equals)) if (fields[name] !== value) return false;
   return q.tenantIn === undefined || (doc.tenant !== undefined && q.tenantIn.includes(doc.tenant));
-}
-
-function bytesOf(value: StoredBytes): Uint8Array {
-  return value instanceof Uint8Array ? value : value.buffer;
 }
