@@ -4,7 +4,7 @@
 //   - raw collections hold exactly the distinct valid eventIds sent (none lost, none extra), and
 //     a random sample of >= 1,000 stored documents equals the sent events field by field;
 //   - every series was stored from a single partition (the series key routes it, SPEC §4);
-//   - checkRollups recomputes every 1m/1h rollup from the raw events and finds no difference;
+//   - checkRollups recomputes every 1m/1h/1d rollup bucket from the raw events and finds no difference;
 //   - the DLQ holds exactly the poison messages, by (original topic, partition, offset).
 // Every difference is printed (and written in full to the scenario's log folder).
 import { isDeepStrictEqual } from 'node:util';
@@ -162,7 +162,7 @@ export interface CheckReport {
   storedTokens: number;
   storedGpu: number;
   sampled: number;
-  rollupDocs: { tokens: number; gpu: number; tokens1m: number; tokens1h: number };
+  rollupDocs: { tokens: number; gpu: number; tokens1m: number; tokens1h: number; tokens1d: number };
   tokenMessages: number;
   duplicatesRejected: number;
   dlqLetters: number;
@@ -345,11 +345,13 @@ export async function checkScenario(run: FaultRun, expectation: Expectation): Pr
   differences.push(...rollups.gpu.differences.map((d) => `gpu rollup: ${d}`));
   const minutes = new Set<string>();
   const hours = new Set<string>();
+  const days = new Set<string>();
   for (const e of expectation.tokens) {
     const ms = Date.parse(e.time);
     const series = `${e.tenant ?? 'default'}|${e.model}|${e.node}`;
     minutes.add(`${series}|${Math.floor(ms / 60_000)}`);
     hours.add(`${series}|${Math.floor(ms / 3_600_000)}`);
+    days.add(`${series}|${Math.floor(ms / 86_400_000)}`);
   }
 
   const dlq = await timed('dlq', () => checkDlq(run, expectation.poison ?? 0, differences));
@@ -374,6 +376,7 @@ export async function checkScenario(run: FaultRun, expectation: Expectation): Pr
       gpu: rollups.gpu.documentsChecked,
       tokens1m: minutes.size,
       tokens1h: hours.size,
+      tokens1d: days.size,
     },
     tokenMessages,
     duplicatesRejected: tokenMessages - (expectation.poison ?? 0) - storedTokens,

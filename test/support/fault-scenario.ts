@@ -35,8 +35,8 @@ export async function verifyScenario(run: FaultRun, outcome: ScenarioOutcome): P
         `(${report.sampled} compared field by field)`,
       `duplicate messages rejected ${report.duplicatesRejected}`,
       `DLQ letters ${report.dlqLetters} (${report.dlqDuplicateLetters} repeated)`,
-      `rollup docs checked ${report.rollupDocs.tokens} tokens (${report.rollupDocs.tokens1m} 1m + ` +
-        `${report.rollupDocs.tokens1h} 1h) + ${report.rollupDocs.gpu} GPU`,
+      `rollup buckets checked ${report.rollupDocs.tokens} tokens (${report.rollupDocs.tokens1m} 1m + ` +
+        `${report.rollupDocs.tokens1h} 1h + ${report.rollupDocs.tokens1d} 1d) + ${report.rollupDocs.gpu} GPU`,
       `differences ${report.differences.length}`,
       ...(outcome.notes ?? []),
       `run ${seconds(Date.now() - run.startedMs)} (load+faults ${seconds(loadedMs)}, drain ${seconds(drainMs)}, ` +
@@ -47,7 +47,9 @@ export async function verifyScenario(run: FaultRun, outcome: ScenarioOutcome): P
   expect(differenceCounts(report)).toEqual({});
   expect(report.storedTokens).toBe(expectation.tokens.length);
   expect(report.storedGpu).toBe(expectation.gpu?.length ?? 0);
-  expect(report.rollupDocs.tokens).toBe(report.rollupDocs.tokens1m + report.rollupDocs.tokens1h);
+  expect(report.rollupDocs.tokens).toBe(
+    report.rollupDocs.tokens1m + report.rollupDocs.tokens1h + report.rollupDocs.tokens1d,
+  );
   expect(report.dlqLetters - report.dlqDuplicateLetters).toBe(expectation.poison ?? 0);
   return report;
 }
