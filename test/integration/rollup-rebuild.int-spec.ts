@@ -318,6 +318,37 @@ describe.each(STORAGE_DIALECT_NAMES)('rollup rebuild, %s dialect', (dialect: Sto
     expect(afterRetention.get(outsideHour)).toEqual(corrupted.get(outsideHour));
   });
 
+  if (dialect === 'mongodb') {
+    it('(f) on a compare-and-set dialect, fails clearly when a document changes while it runs', async () => {
+      // Empty the slots of one hour document, so the rebuild has something to write.
+      const hourId = tokenRollupId('1m', 'tenant-0', 'qwen', 'node-a', D + 5 * 3_600_000);
+      const rollups = mongo.collection<{ _id: string }>(ROLLUP_COLLECTIONS.tokens);
+      await rollups.updateOne({ _id: hourId }, { $set: { s: encodeSlots(SLOT_SCHEMAS.tokens, new Map()) } });
+      // Another writer (a processor left running) moves every document right after the rebuild read it.
+      const findByIds = mongo.findByIds.bind(mongo);
+      mongo.findByIds = (async (name: string, ids: readonly string[], projection?: Record<string, unknown>) => {
+        const docs = await findByIds<{ _id: string }>(name, ids, projection);
+        if (name === ROLLUP_COLLECTIONS.tokens) {
+          await rollups.updateMany({ _id: { $in: docs.map((d) => d._id) } }, { $inc: { v: 1 } });
+        }
+        return docs;
+      }) as MongoConnection['findByIds'];
+      try {
+        await expect(
+          rebuild.rebuild({ fromMs: D, toMs: D + DAY_MS }, { kinds: ['tokens'], dryRun: false }, () => undefined),
+        ).rejects.toThrow(/rollup rebuild conflict: .*Stop every processor and run the rebuild again/);
+      } finally {
+        mongo.findByIds = findByIds;
+      }
+      // Run again once the other writer is gone: the emptied hour is restored.
+      await run();
+      const restored = await rollups.findOne({ _id: hourId });
+      expect(
+        decodeSlots(SLOT_SCHEMAS.tokens, binaryBytes((restored as { s?: unknown } | null)?.s)).size,
+      ).toBeGreaterThan(0);
+    });
+  }
+
   it('(e) adds scraped intervals to the token rollups as the processor does', async () => {
     const intervals = Array.from({ length: 6 }, (_, i) =>
       buildTokenUsageInterval({
