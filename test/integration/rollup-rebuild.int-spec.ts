@@ -3,6 +3,8 @@
 // writes by `_id`, 10 per command) and the MongoDB one (range reads of `time_id`, compare-and-set
 // writes). Raw events, the directory, the registry and the rollups are written by the processor's
 // own repositories, batch by batch with their Kafka partition and offsets, as BatchProcessor does.
+// The processor groups' committed offsets come from a fake CommittedOffsets (every stored batch
+// committed, unless a test leaves one uncommitted as a killed processor would).
 import type { GpuSample, TokenUsageEvent, TokenUsageInterval } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
 import {
@@ -15,6 +17,7 @@ import {
   RAW_COLLECTIONS,
   ROLLUP_COLLECTIONS,
   type RollupKind,
+  SERIES_COLLECTIONS,
   SLOT_SCHEMAS,
   STORAGE_DIALECT_NAMES,
   type StorageDialectName,
@@ -22,15 +25,27 @@ import {
   tokenIntervalToDocument,
   tokenRollupId,
 } from '@tokenmeter/storage';
-import { type DayReport, DAY_MS, RollupRebuild } from '../../apps/processor/src/rollups/rollup-rebuild';
+import {
+  type CommittedOffsets,
+  type GroupCommits,
+  KafkaCommittedOffsets,
+} from '../../apps/processor/src/rollups/committed-offsets';
+import {
+  type DayReport,
+  DAY_MS,
+  RollupRebuild,
+  UncommittedBatchError,
+} from '../../apps/processor/src/rollups/rollup-rebuild';
+import { rollupsConfig } from '../../apps/processor/src/rollups/rollups-cli';
 import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.repository';
 import { type OwnedEvent, RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
 import { SeriesRegistryRepository } from '../../apps/processor/src/storage/series-registry.repository';
 import { runId, serverEnv } from '../support/env';
+import { createTopic, deleteTopicsAndGroups, testKafka } from '../support/kafka-test-utils';
 import { dropDatabase } from '../support/mongo-test-utils';
 import { checkRollups, storedRollups } from '../support/rollup-checker';
 
-const { mongoUrl } = serverEnv();
+const { kafkaBrokers, mongoUrl } = serverEnv();
 const id = runId();
 /** Three whole UTC days well inside the raw retention: D (rebuilt), D + 1 (rebuilt), D + 2 (outside). */
 const D = Math.floor(Date.now() / DAY_MS) * DAY_MS - 4 * DAY_MS;
@@ -62,7 +77,18 @@ class Store {
     await this.rollups.onModuleInit();
   }
 
-  private offsets(partition: number, n: number): number[] {
+  /** The processor groups' commits if every batch stored so far was committed (gaps included). */
+  committedOffsets(): FakeCommits {
+    const commits = new FakeCommits();
+    for (const [key, next] of this.nextOffset) {
+      if (key >= 100) commits.offsets.gpu.set(key - 100, next);
+      else commits.offsets.tokens.set(key, next);
+    }
+    return commits;
+  }
+
+  /** Offsets for a batch of n messages of a tokens partition (gpu: 100 + partition). */
+  offsets(partition: number, n: number): number[] {
     const first = this.nextOffset.get(partition) ?? 0;
     this.nextOffset.set(partition, first + n + 3); // gaps, as other messages (dead letters) leave
     return Array.from({ length: n }, (_, i) => first + i);
@@ -100,6 +126,15 @@ class Store {
     const owned = samples.map((event, i) => ({ offset: offsets[i] as number, event }));
     await this.rollups.applyGpu(partition, lastOffset, owned);
     this.batches.push({ kind: 'gpu', partition, lastOffset, owned });
+  }
+}
+
+/** Committed offsets as a test sets them: partition → next offset to consume, per topic. */
+class FakeCommits implements CommittedOffsets {
+  readonly offsets = { tokens: new Map<number, number>(), gpu: new Map<number, number>() };
+
+  fetch(kind: RollupKind): Promise<GroupCommits> {
+    return Promise.resolve({ topic: `topic.${kind}`, groupId: `group.${kind}`, offsets: this.offsets[kind] });
   }
 }
 
@@ -265,6 +300,90 @@ describe.each(STORAGE_DIALECT_NAMES)('rollup rebuild, %s dialect', (dialect: Sto
     }
   });
 
+  it('(g) refuses, writing nothing, while a killed batch is uncommitted; exact after catching up; a replay adds nothing', async () => {
+    const commits = store.committedOffsets(); // every batch so far is committed
+    const withCommits = (dryRun = false) =>
+      rebuild.rebuild(RANGE, { kinds: ['tokens', 'gpu'], dryRun, committed: commits }, () => undefined);
+    await withCommits(); // a clean state passes the check
+    await expectExact();
+    const stateOf = async () => ({
+      tokens: await snapshot(mongo, 'tokens'),
+      gpu: await snapshot(mongo, 'gpu'),
+      series: await mongo.collection(SERIES_COLLECTIONS.tokens).find({}).sort({ _id: 1 }).toArray(),
+    });
+
+    // A processor is killed in a batch of partition 0 (offsets from the committed one on): only
+    // part of its raw events are stored (listed, so that both dialects' readers find them).
+    const events = tokenEvents(0, `g0-${dialect}`, 12, D + 9 * 3_600_000, 3_600_000);
+    const offsets = store.offsets(0, events.length);
+    const committed = commits.offsets.tokens.get(0) ?? 0;
+    expect(offsets[0]).toBe(committed);
+    const lastOffset = offsets[offsets.length - 1] as number;
+    const owned = events.map((event, i) => ({ offset: offsets[i] as number, event }));
+    const storeRaw = async (upTo: number) => {
+      const part = events.slice(0, upTo);
+      await store.raw.insertTokenEvents(
+        part.map((e, i) => tokenEventToDocument(e, { storedAt: new Date(), src: { p: 0, o: offsets[i] as number } })),
+      );
+      await store.raw.recordListing({ tokens: part });
+    };
+    await storeRaw(5);
+    let before = await stateOf();
+    for (const dryRun of [true, false]) {
+      const refused = withCommits(dryRun);
+      await expect(refused).rejects.toThrow(UncommittedBatchError);
+      await expect(refused).rejects.toThrow(
+        new RegExp(
+          `topic\\.tokens partition 0: raw event tok-g0-${dialect}-\\d+ has src offset \\d+, at or past the committed offset ${committed} `,
+        ),
+      );
+    }
+    expect(await stateOf()).toEqual(before);
+
+    // Another kill, later in the redelivered batch: every raw event stored, some rollup documents
+    // (the llama ones) written with the batch's watermark.
+    await storeRaw(events.length);
+    await store.registry.recordTokens(events);
+    await new RollupRepository(mongo).applyTokens(
+      0,
+      lastOffset,
+      owned.filter((o) => o.event.model === 'llama'),
+    );
+    before = await stateOf();
+    await expect(withCommits()).rejects.toThrow(/uncommitted batch found on topic topic\.tokens partition 0/);
+    expect(await stateOf()).toEqual(before);
+
+    // The processors catch up (a fresh one redelivers the whole batch: it owns its duplicates, the
+    // written documents skip it) and are stopped with SIGTERM (the batch is committed).
+    store.rollups.forgetWatermarks();
+    await storeRaw(events.length);
+    await store.rollups.applyTokens(0, lastOffset, owned);
+    store.batches.push({ kind: 'tokens', partition: 0, lastOffset, owned });
+    await expectExact();
+    commits.offsets.tokens.set(0, lastOffset + 1);
+
+    // Now the rebuild runs: from nothing (the rollups lost), it recreates them exactly.
+    for (const kind of ['tokens', 'gpu'] as const) await mongo.collection(ROLLUP_COLLECTIONS[kind]).deleteMany({});
+    const rebuilt = await withCommits();
+    expect(rebuilt.documents).toBeGreaterThan(0);
+    expect(rebuilt.withoutSource).toBe(0);
+    await expectExact();
+
+    // The batch redelivered once more (a replay from an older offset) adds nothing.
+    const after = await snapshot(mongo, 'tokens');
+    const outcome = await new RollupRepository(mongo).applyTokens(0, lastOffset, owned);
+    expect(outcome.documents).toBe(0);
+    expect(await snapshot(mongo, 'tokens')).toEqual(after);
+    await expectExact();
+
+    // A raw event stored without src (by an old version) cannot be checked: counted, not refused.
+    await mongo
+      .collection<{ _id: string }>(RAW_COLLECTIONS.tokens)
+      .updateOne({ _id: `tok-a0-0` }, { $unset: { src: '' } });
+    expect((await withCommits()).withoutSource).toBe(1);
+    await expectExact();
+  });
+
   it('(b) restores a corrupted slot inside the range and keeps every slot outside it', async () => {
     // Data outside the range (day D + 2), rolled up by the processor, in the same week and month
     // documents as the rebuilt days (unless D + 2 starts a new week or month). The processor starts
@@ -376,6 +495,50 @@ describe.each(STORAGE_DIALECT_NAMES)('rollup rebuild, %s dialect', (dialect: Sto
           expect([record._id, field, got?.[field as keyof typeof got]]).toEqual([record._id, field, value]);
         }
       }
+    }
+  });
+});
+
+describe('KafkaCommittedOffsets on the real broker', () => {
+  const topic = `tm-int-rebuild-commits-${id}`;
+  const groupId = `tm-int-rebuild-${id}.${topic}`;
+  const admin = testKafka(kafkaBrokers, `rebuild-commits-${id}`).admin();
+
+  beforeAll(async () => {
+    await admin.connect();
+    await createTopic(admin, topic, 3);
+  });
+
+  afterAll(async () => {
+    await deleteTopicsAndGroups(admin, [topic], [groupId]);
+    await admin.disconnect();
+  });
+
+  it("reads a group's committed offsets per partition; a partition without a commit is absent (0)", async () => {
+    // A group that committed on partitions 0 and 1 (as a processor's consumer does), none on 2.
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: [
+        { partition: 0, offset: '5' },
+        { partition: 1, offset: '0' },
+      ],
+    });
+    const config = rollupsConfig({ MONGO_URL: mongoUrl, KAFKA_BROKERS: kafkaBrokers });
+    if (config.processorGroups === undefined) throw new Error('no Kafka settings');
+    const group = { topic, groupId };
+    const committed = new KafkaCommittedOffsets(config.processorGroups.kafka, { tokens: group, gpu: group });
+    try {
+      expect(await committed.fetch('tokens')).toEqual({
+        topic,
+        groupId,
+        offsets: new Map([
+          [0, 5],
+          [1, 0],
+        ]),
+      });
+    } finally {
+      await committed.close();
     }
   });
 });

@@ -8,7 +8,19 @@ import {
   SLOT_SCHEMAS,
 } from '@tokenmeter/storage';
 import { buildGpuSample } from '@tokenmeter/contracts/testing/factories';
-import { alignToDays, bucketIdsOf, DAY_MS, daysOf, mergeWatermarks, rebuildSlots } from './rollup-rebuild';
+import { committedOffsetsOf, type GroupCommits } from './committed-offsets';
+import type { StoredRawDocument } from './raw-range.reader';
+import {
+  alignToDays,
+  bucketIdsOf,
+  DAY_MS,
+  daysOf,
+  mergeWatermarks,
+  rebuildSlots,
+  UncommittedBatchError,
+  uncommittedEvent,
+  uncommittedWatermark,
+} from './rollup-rebuild';
 
 const DAY = Date.parse('2026-12-02T00:00:00Z'); // a Wednesday
 
@@ -157,5 +169,77 @@ describe('bucketIdsOf', () => {
       JSON.stringify(['g', '1d', 'n1', 0, containerStartMs('1d', DAY)]),
     ]);
     expect(bucketIdsOf('gpu', series, { fromMs: DAY - DAY_MS, toMs: DAY })).toEqual([]);
+  });
+});
+
+describe('the uncommitted-batch check', () => {
+  // Partition 0 committed up to 100 (next to consume), partition 1 up to 7, partition 2 never.
+  const commits: GroupCommits = {
+    topic: 'telemetry.tokens.v1',
+    groupId: 'tm-proc.telemetry.tokens.v1',
+    offsets: new Map([
+      [0, 100],
+      [1, 7],
+    ]),
+  };
+  const raw = (id: string, src?: { p: number; o: number }): StoredRawDocument => ({
+    _id: id,
+    time: new Date(DAY),
+    ...(src === undefined ? {} : { src }),
+  });
+
+  it('passes raw events and watermarks up to the committed offset - 1', () => {
+    expect(uncommittedEvent([raw('a', { p: 0, o: 99 }), raw('b', { p: 1, o: 6 })], commits)).toBeUndefined();
+    expect(uncommittedWatermark([{ _id: 'd', wm: { p0: 99, p1: 6 } }, { _id: 'e' }], commits)).toBeUndefined();
+  });
+
+  it('finds a raw event at or after the committed offset', () => {
+    expect(uncommittedEvent([raw('a', { p: 0, o: 5 }), raw('b', { p: 0, o: 100 })], commits)).toEqual({
+      what: 'raw event b',
+      topic: 'telemetry.tokens.v1',
+      groupId: 'tm-proc.telemetry.tokens.v1',
+      partition: 0,
+      committed: 100,
+      offset: 100,
+    });
+    expect(uncommittedEvent([raw('c', { p: 1, o: 31 })], commits)).toMatchObject({ committed: 7, offset: 31 });
+  });
+
+  it('finds a watermark at or after the committed offset', () => {
+    expect(uncommittedWatermark([{ _id: 'd', wm: { p0: 20, p1: 7 } }], commits)).toEqual({
+      what: 'bucket document d',
+      topic: 'telemetry.tokens.v1',
+      groupId: 'tm-proc.telemetry.tokens.v1',
+      partition: 1,
+      committed: 7,
+      offset: 7,
+    });
+  });
+
+  it('takes a partition without a committed offset as 0: any event or watermark of it is uncommitted', () => {
+    expect(uncommittedEvent([raw('a', { p: 2, o: 0 })], commits)).toMatchObject({ partition: 2, committed: 0 });
+    expect(uncommittedWatermark([{ _id: 'd', wm: { p2: 0 } }], commits)).toMatchObject({ partition: 2, committed: 0 });
+    // kafkajs reports a partition without a commit as offset -1.
+    expect(
+      committedOffsetsOf([
+        { partition: 0, offset: '100' },
+        { partition: 2, offset: '-1' },
+      ]),
+    ).toEqual(new Map([[0, 100]]));
+  });
+
+  it('skips raw events without src (they cannot be checked; the rebuild counts them)', () => {
+    expect(uncommittedEvent([raw('a'), raw('b', { p: 0, o: 1 })], commits)).toBeUndefined();
+  });
+
+  it('refuses with the topic, partition, offsets and what to do', () => {
+    const finding = uncommittedEvent([raw('b', { p: 0, o: 104 })], commits);
+    if (finding === undefined) throw new Error('no finding');
+    const message = new UncommittedBatchError(finding).message;
+    expect(message).toMatch(/^uncommitted batch found on topic telemetry\.tokens\.v1 partition 0: raw event b/);
+    expect(message).toMatch(/src offset 104, at or past the committed offset 100 of consumer group tm-proc/);
+    expect(message).toMatch(/Nothing was written/);
+    expect(message).toMatch(/start the processors, let them catch up, stop them with SIGTERM .*run the rebuild again/i);
+    expect(message).toMatch(/--force does not override this check/);
   });
 });

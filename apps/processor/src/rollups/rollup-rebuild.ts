@@ -19,6 +19,15 @@
 //   - the series registry lists every rebuilt series (idempotent $min/$max, before the rollups).
 // Processors must be stopped while it runs: they keep the documents they wrote in memory and would
 // overwrite the rebuilt ones (rollups-cli.ts checks their consumer groups).
+//
+// Uncommitted batches: a processor killed mid-batch (not SIGTERM) leaves the batch uncommitted with
+// possibly only some of its raw events stored and some of its documents written. No watermark is
+// exact then: one at or past an offset of the batch whose event is not stored yet would make the
+// redelivered batch skip that event (undercount); one below the batch would count its stored events
+// twice. So, given the processor groups' committed offsets (CommittedOffsets), a pre-pass over the
+// whole range, before anything is written (dry runs too), refuses when a raw event it reads has
+// `src.o` ≥ its partition's committed offset, or a document it would rewrite has `wm.p<N>` ≥ it (no
+// committed offset: 0). Raw events without `src` cannot be checked and are counted.
 import type { GpuSample } from '@tokenmeter/contracts';
 import {
   accumulateGpuRollups,
@@ -57,6 +66,7 @@ import {
 } from '@tokenmeter/storage';
 import { type AnyBulkWriteOperation, type Document, MongoBulkWriteError } from 'mongodb';
 import { SeriesRegistryRepository } from '../storage/series-registry.repository';
+import type { CommittedOffsets, GroupCommits } from './committed-offsets';
 import { RawRangeReader, type StoredRawDocument } from './raw-range.reader';
 
 export const DAY_MS = 86_400_000;
@@ -170,10 +180,87 @@ export class RollupRebuildConflictError extends Error {
   }
 }
 
+/** A raw event or a watermark at or past its partition's committed offset: a batch stored in part, not committed. */
+export interface UncommittedFinding {
+  /** `raw event <eventId>` or `bucket document <id>`. */
+  what: string;
+  topic: string;
+  groupId: string;
+  partition: number;
+  /** The group's committed offset of the partition (0 when it has none). */
+  committed: number;
+  /** The event's `src.o`, or the document's `wm.p<partition>`. */
+  offset: number;
+}
+
+/** Refuses a rebuild (before anything is written) that would make a watermark inexact; --force does not override it. */
+export class UncommittedBatchError extends Error {
+  constructor(readonly finding: UncommittedFinding) {
+    const f = finding;
+    const where = f.what.startsWith('raw event')
+      ? `src offset ${f.offset}`
+      : `watermark wm.p${f.partition} = ${f.offset}`;
+    super(
+      `uncommitted batch found on topic ${f.topic} partition ${f.partition}: ${f.what} has ${where}, ` +
+        `at or past the committed offset ${f.committed} of consumer group ${f.groupId}. A processor stopped ` +
+        'without SIGTERM left a batch stored in part and not committed, and no rebuilt watermark would be exact ' +
+        'for it. Nothing was written. Start the processors, let them catch up, stop them with SIGTERM (which ' +
+        'commits each stored batch), then run the rebuild again. --force does not override this check.',
+    );
+    this.name = 'UncommittedBatchError';
+  }
+}
+
+const committedOf = (commits: GroupCommits, partition: number): number => commits.offsets.get(partition) ?? 0;
+
+/** The first raw document stored by an uncommitted message; documents without `src` are not checked. */
+export function uncommittedEvent(
+  docs: readonly StoredRawDocument[],
+  commits: GroupCommits,
+): UncommittedFinding | undefined {
+  for (const doc of docs) {
+    if (doc.src === undefined) continue;
+    const committed = committedOf(commits, doc.src.p);
+    if (doc.src.o >= committed) {
+      const { topic, groupId } = commits;
+      return { what: `raw event ${doc._id}`, topic, groupId, partition: doc.src.p, committed, offset: doc.src.o };
+    }
+  }
+  return undefined;
+}
+
+const WATERMARK_FIELD = /^p(\d+)$/;
+
+/** The first document whose watermark of some partition reaches that partition's committed offset. */
+export function uncommittedWatermark(
+  docs: readonly { _id: string; wm?: Watermarks }[],
+  commits: GroupCommits,
+): UncommittedFinding | undefined {
+  for (const doc of docs) {
+    for (const [field, offset] of Object.entries(doc.wm ?? {})) {
+      const match = WATERMARK_FIELD.exec(field);
+      if (match === null || typeof offset !== 'number') continue;
+      const partition = Number(match[1]);
+      const committed = committedOf(commits, partition);
+      if (offset >= committed) {
+        const { topic, groupId } = commits;
+        return { what: `bucket document ${doc._id}`, topic, groupId, partition, committed, offset };
+      }
+    }
+  }
+  return undefined;
+}
+
 export interface RebuildOptions {
   kinds: readonly RollupKind[];
   /** Compute and report, write nothing (neither rollups nor the series registry). */
   dryRun: boolean;
+  /**
+   * The processor groups' committed offsets. Given, the rebuild refuses (UncommittedBatchError,
+   * before writing anything) what an uncommitted batch left; absent, it cannot tell and trusts
+   * that every processor was stopped with SIGTERM.
+   */
+  committed?: CommittedOffsets;
 }
 
 export interface DayReport {
@@ -184,6 +271,8 @@ export interface DayReport {
   documents: number;
   /** Bucket documents the day touches that already hold exactly the rebuilt slots and watermarks. */
   unchanged: number;
+  /** Raw events without `src`: their offsets can neither raise a watermark nor be checked against a commit. */
+  withoutSource: number;
   durationMs: number;
 }
 
@@ -192,6 +281,7 @@ export interface RebuildSummary {
   events: number;
   documents: number;
   unchanged: number;
+  withoutSource: number;
   durationMs: number;
 }
 
@@ -226,15 +316,28 @@ export class RollupRebuild {
   async rebuild(range: TimeRange, options: RebuildOptions, onDay: (day: DayReport) => void): Promise<RebuildSummary> {
     const aligned = alignToDays(range);
     const startedMs = this.clock.nowMs();
-    const summary: RebuildSummary = { range: aligned, events: 0, documents: 0, unchanged: 0, durationMs: 0 };
+    const summary: RebuildSummary = {
+      range: aligned,
+      events: 0,
+      documents: 0,
+      unchanged: 0,
+      withoutSource: 0,
+      durationMs: 0,
+    };
     const registries = new Map<RollupKind, RegistrySeries[]>();
     for (const kind of options.kinds) registries.set(kind, await this.listedSeries(kind, aligned));
+    if (options.committed !== undefined) {
+      for (const kind of options.kinds) {
+        await this.refuseUncommitted(kind, aligned, registries.get(kind) ?? [], await options.committed.fetch(kind));
+      }
+    }
     for (const dayMs of daysOf(aligned)) {
       for (const kind of options.kinds) {
         const report = await this.rebuildDay(kind, dayMs, registries.get(kind) ?? [], options.dryRun);
         summary.events += report.events;
         summary.documents += report.documents;
         summary.unchanged += report.unchanged;
+        summary.withoutSource += report.withoutSource;
         onDay(report);
       }
     }
@@ -250,6 +353,43 @@ export class RollupRebuild {
     return all.filter((s) => overlaps(s, range));
   }
 
+  /**
+   * The pre-pass: day by day (memory bounded by a day), the raw events the rebuild will read and
+   * the watermarks of every document it may rewrite, against the committed offsets. Throws
+   * UncommittedBatchError on the first finding; the rebuild has written nothing yet.
+   */
+  private async refuseUncommitted(
+    kind: RollupKind,
+    aligned: TimeRange,
+    registered: readonly RegistrySeries[],
+    commits: GroupCommits,
+  ): Promise<void> {
+    for (const dayMs of daysOf(aligned)) {
+      const day: TimeRange = { fromMs: dayMs, toMs: dayMs + DAY_MS };
+      const ids = new Set(registered.flatMap((s) => bucketIdsOf(kind, s, day)));
+      for await (const { docs, records } of this.readDay(kind, day)) {
+        const finding = uncommittedEvent(docs, commits);
+        if (finding !== undefined) throw new UncommittedBatchError(finding);
+        for (const record of records) for (const id of bucketIdsOfRecord(kind, record)) ids.add(id);
+      }
+      const docs = await this.mongo.findByIds<StoredBucket>(ROLLUP_COLLECTIONS[kind], [...ids], { wm: 1 });
+      const finding = uncommittedWatermark(docs, commits);
+      if (finding !== undefined) throw new UncommittedBatchError(finding);
+    }
+  }
+
+  /** A day's raw events of `kind`, in chunks, with the records the rollup arithmetic takes. */
+  private async *readDay(
+    kind: RollupKind,
+    day: TimeRange,
+  ): AsyncGenerator<{ docs: StoredRawDocument[]; records: (TokenUsageRecord | GpuSample)[] }> {
+    for (const raw of SOURCES[kind].raw) {
+      for await (const docs of this.raw.read(raw, day.fromMs, day.toMs)) {
+        yield { docs, records: docs.map((d) => SOURCES[kind].toRecord(raw, d) as TokenUsageRecord | GpuSample) };
+      }
+    }
+  }
+
   private async rebuildDay(
     kind: RollupKind,
     dayMs: number,
@@ -261,24 +401,25 @@ export class RollupRebuild {
     const deltas = new Map<string, RollupDelta>();
     const offsets = new Map<string, IncludedOffsets>();
     let events = 0;
-    for (const raw of SOURCES[kind].raw) {
-      for await (const docs of this.raw.read(raw, day.fromMs, day.toMs)) {
-        const records = docs.map((d) => SOURCES[kind].toRecord(raw, d));
-        // The registry first, as the processor does: a listed series without data reads as zeros.
-        if (!dryRun) {
-          if (kind === 'tokens') await this.registry.recordTokens(records as TokenUsageRecord[]);
-          else await this.registry.recordGpu(records as GpuSample[]);
-        }
-        if (kind === 'tokens') accumulateTokenRollups(records as TokenUsageRecord[], deltas);
-        else accumulateGpuRollups(records as GpuSample[], deltas);
-        docs.forEach((doc, i) => {
-          if (doc.src === undefined) return;
-          const ids =
-            kind === 'tokens' ? tokenBucketIds(records[i] as TokenUsageRecord) : gpuBucketIds(records[i] as GpuSample);
-          for (const id of ids) raiseOffset(offsets, id, doc.src.p, doc.src.o);
-        });
-        events += docs.length;
+    let withoutSource = 0;
+    for await (const { docs, records } of this.readDay(kind, day)) {
+      // The registry first, as the processor does: a listed series without data reads as zeros.
+      if (!dryRun) {
+        if (kind === 'tokens') await this.registry.recordTokens(records as TokenUsageRecord[]);
+        else await this.registry.recordGpu(records as GpuSample[]);
       }
+      if (kind === 'tokens') accumulateTokenRollups(records as TokenUsageRecord[], deltas);
+      else accumulateGpuRollups(records as GpuSample[], deltas);
+      docs.forEach((doc, i) => {
+        if (doc.src === undefined) {
+          withoutSource += 1;
+          return;
+        }
+        for (const id of bucketIdsOfRecord(kind, records[i] as TokenUsageRecord | GpuSample)) {
+          raiseOffset(offsets, id, doc.src.p, doc.src.o);
+        }
+      });
+      events += docs.length;
     }
 
     const byBucket = new Map<string, { identity: RollupDelta['identity']; changes: RollupDelta[] }>();
@@ -321,7 +462,15 @@ export class RollupRebuild {
       ops.push({ updateOne: { ...this.target(id, doc), update } });
     }
     if (!dryRun) await this.write(kind, ops);
-    return { dayMs, kind, events, documents: ops.length, unchanged, durationMs: this.clock.nowMs() - startedMs };
+    return {
+      dayMs,
+      kind,
+      events,
+      documents: ops.length,
+      unchanged,
+      withoutSource,
+      durationMs: this.clock.nowMs() - startedMs,
+    };
   }
 
   /**
@@ -360,6 +509,10 @@ export class RollupRebuild {
 
 function overlaps(series: { firstHour: Date; lastHour: Date }, range: TimeRange): boolean {
   return series.firstHour.getTime() < range.toMs && series.lastHour.getTime() + RESOLUTION_MS['1h'] > range.fromMs;
+}
+
+function bucketIdsOfRecord(kind: RollupKind, record: TokenUsageRecord | GpuSample): string[] {
+  return kind === 'tokens' ? tokenBucketIds(record as TokenUsageRecord) : gpuBucketIds(record as GpuSample);
 }
 
 function raiseOffset(into: Map<string, IncludedOffsets>, bucketId: string, partition: number, offset: number): void {

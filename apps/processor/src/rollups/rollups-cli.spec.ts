@@ -1,4 +1,4 @@
-import { activeGroups, dayLine, parseRollupsArgs, rollupsConfig } from './rollups-cli';
+import { activeGroups, dayLine, parseRollupsArgs, rollupsConfig, USAGE, withoutSourceWarning } from './rollups-cli';
 
 describe('parseRollupsArgs', () => {
   it('reads the range, the kind and the flags', () => {
@@ -84,6 +84,11 @@ describe('rollupsConfig', () => {
   it("checks the processor's consumer groups, <PROCESSOR_GROUP_PREFIX>.<topic>", () => {
     const config = rollupsConfig({ ...base, KAFKA_BROKERS: 'k:9092', PROCESSOR_GROUP_PREFIX: 'tm-proc' });
     expect(config.processorGroups?.groupIds).toEqual(['tm-proc.telemetry.tokens.v1', 'tm-proc.telemetry.gpu.v1']);
+    // Whose committed offsets the uncommitted-batch check reads: token events and intervals share the tokens topic.
+    expect(config.processorGroups?.groups).toEqual({
+      tokens: { topic: 'telemetry.tokens.v1', groupId: 'tm-proc.telemetry.tokens.v1' },
+      gpu: { topic: 'telemetry.gpu.v1', groupId: 'tm-proc.telemetry.gpu.v1' },
+    });
   });
 
   it('names a bad variable', () => {
@@ -109,10 +114,25 @@ describe('output', () => {
         events: 12_345,
         documents: 345,
         unchanged: 2,
+        withoutSource: 0,
         durationMs: 500,
       },
       false,
     );
     expect(line).toBe('2026-12-01 tokens: 12,345 events → 345 documents (2 unchanged; 24,690 events/s)');
+  });
+
+  it('warns with the count of raw events that have no src, and only then', () => {
+    const summary = { range: { fromMs: 0, toMs: 1 }, events: 9, documents: 1, unchanged: 0, durationMs: 1 };
+    expect(withoutSourceWarning({ ...summary, withoutSource: 0 }, true)).toBeUndefined();
+    expect(withoutSourceWarning({ ...summary, withoutSource: 1_234 }, true)).toBe(
+      'warning: 1,234 raw events have no src (partition/offset): they could not be checked against the ' +
+        'committed offsets, and raise no watermark',
+    );
+    expect(withoutSourceWarning({ ...summary, withoutSource: 2 }, false)).toMatch(/^warning: 2 raw events have no src/);
+  });
+
+  it('says in the usage that --force does not override the uncommitted-batch check', () => {
+    expect(USAGE).toMatch(/never overrides the uncommitted-batch check/);
   });
 });

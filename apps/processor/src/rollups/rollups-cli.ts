@@ -1,7 +1,8 @@
 // `npm run rollups -- rebuild --from <RFC 3339> --to <RFC 3339> [--kind tokens|gpu|all] [--dry-run] [--force]`
 // Recomputes rollup bucket documents from the raw events (rollup-rebuild.ts; README "Rebuilding
 // rollups"). Reads the same MONGO_* / STORAGE_DIALECT variables as the processor, and KAFKA_* with
-// PROCESSOR_GROUP_PREFIX to check that no processor is running.
+// PROCESSOR_GROUP_PREFIX to check that no processor is running and that no batch is left
+// uncommitted (committed-offsets.ts).
 import { Logger } from '@nestjs/common';
 import {
   MongoConnection,
@@ -19,6 +20,7 @@ import {
   readEnv,
 } from '@tokenmeter/telemetry';
 import { processorEnv } from '../config';
+import { KafkaCommittedOffsets, type ProcessorGroups } from './committed-offsets';
 import {
   alignToDays,
   type DayReport,
@@ -26,17 +28,23 @@ import {
   DAY_MS,
   type RebuildSummary,
   RollupRebuild,
+  UncommittedBatchError,
   type TimeRange,
 } from './rollup-rebuild';
 
 export const USAGE = `usage: npm run rollups -- rebuild --from <time> --to <time> [--kind tokens|gpu|all] [--dry-run] [--force]
   rebuild   recompute the rollup bucket documents of [from, to) from the stored raw events
             (token events and intervals for tokens, GPU samples for gpu). The range is widened
-            to whole UTC days; slots outside it stay as stored. Stop the processors first.
+            to whole UTC days; slots outside it stay as stored. Stop the processors first, with
+            SIGTERM. With KAFKA_BROKERS set it refuses, before writing anything, when a raw event or a
+            watermark is at or past its processor group's committed offset (a batch left uncommitted
+            by a processor that was killed): start the processors, let them catch up, stop them with
+            SIGTERM, run again. Without KAFKA_BROKERS that cannot be checked.
   --from, --to   RFC 3339 date-times (2026-12-01T00:00:00Z) or UTC dates (2026-12-01); at most ${MAX_REBUILD_DAYS} days
   --kind         tokens, gpu or all (default all)
-  --dry-run      compute and report what would be written, write nothing
-  --force        run even though a processor consumer group has active members`;
+  --dry-run      compute and report what would be written, write nothing (the checks still refuse)
+  --force        run even though a processor consumer group has active members
+                 (never overrides the uncommitted-batch check)`;
 
 export interface RollupsArgs {
   command: 'rebuild';
@@ -110,7 +118,7 @@ const groupCheckEnv = { ...kafkaEnv, PROCESSOR_GROUP_PREFIX: processorEnv.PROCES
 export interface RollupsConfig {
   mongo: StorageSettings;
   /** Absent when KAFKA_BROKERS is not set: the processors cannot be checked. */
-  processorGroups?: { kafka: KafkaSettings; groupIds: string[] };
+  processorGroups?: { kafka: KafkaSettings; groupIds: string[]; groups: ProcessorGroups };
 }
 
 /** The CLI's configuration: the processor's storage variables, and its Kafka ones when KAFKA_BROKERS is set. */
@@ -120,11 +128,11 @@ export function rollupsConfig(source: EnvSource): RollupsConfig {
   if ((source.KAFKA_BROKERS ?? '').trim() !== '') {
     const k = readEnv(groupCheckEnv, source);
     const kafka = kafkaSettings(k, 'rollups-cli');
-    // The processor's consumer groups: <PROCESSOR_GROUP_PREFIX>.<topic> (consumer.service.ts).
-    config.processorGroups = {
-      kafka,
-      groupIds: [kafka.topics.tokens, kafka.topics.gpu].map((topic) => `${k.PROCESSOR_GROUP_PREFIX}.${topic}`),
-    };
+    // The processor's consumer groups: <PROCESSOR_GROUP_PREFIX>.<topic> (consumer.service.ts); the
+    // tokens topic carries token events and intervals.
+    const group = (topic: string) => ({ topic, groupId: `${k.PROCESSOR_GROUP_PREFIX}.${topic}` });
+    const groups: ProcessorGroups = { tokens: group(kafka.topics.tokens), gpu: group(kafka.topics.gpu) };
+    config.processorGroups = { kafka, groupIds: [groups.tokens.groupId, groups.gpu.groupId], groups };
   }
   return config;
 }
@@ -154,6 +162,16 @@ export function dayLine(r: DayReport, dryRun: boolean): string {
   return `${day(r.dayMs)} ${r.kind}: ${count(r.events)} events → ${count(r.documents)} ${written} (${count(r.unchanged)} unchanged; ${count(rate)} events/s)`;
 }
 
+/** The warning for raw events whose offsets could not be checked, or undefined when there are none. */
+export function withoutSourceWarning(s: RebuildSummary, checked: boolean): string | undefined {
+  if (s.withoutSource === 0) return undefined;
+  return (
+    `warning: ${count(s.withoutSource)} raw events have no src (partition/offset)` +
+    (checked ? ': they could not be checked against the committed offsets' : '') +
+    ', and raise no watermark'
+  );
+}
+
 export function summaryLine(s: RebuildSummary, dryRun: boolean): string {
   const rate = s.durationMs > 0 ? Math.round((s.events * 1000) / s.durationMs) : s.events;
   return (
@@ -170,8 +188,10 @@ async function main(): Promise<void> {
   const config = rollupsConfig(process.env);
   if (config.processorGroups === undefined) {
     process.stderr.write(
-      'warning: KAFKA_BROKERS is not set, so whether processors are running cannot be checked. ' +
-        'Stop every processor before a rebuild: a running one would overwrite rebuilt documents.\n',
+      'warning: KAFKA_BROKERS is not set, so whether processors are running cannot be checked, and ' +
+        'batches left uncommitted by a killed processor cannot be detected. Stop every processor with ' +
+        'SIGTERM before a rebuild (each then commits the batch it stored): a running one would overwrite ' +
+        'rebuilt documents, and after a killed one the rebuilt watermarks would not be exact.\n',
     );
   } else {
     const active = await describeProcessorGroups(config.processorGroups);
@@ -189,15 +209,27 @@ async function main(): Promise<void> {
     `rebuilding ${args.kinds.join(' and ')} rollups over ${new Date(aligned.fromMs).toISOString()} … ` +
       `${new Date(aligned.toMs).toISOString()} (aligned to whole UTC days)${args.dryRun ? ', dry run' : ''}\n`,
   );
+  const committed =
+    config.processorGroups === undefined
+      ? undefined
+      : new KafkaCommittedOffsets(config.processorGroups.kafka, config.processorGroups.groups);
   const mongo = await MongoConnection.open(config.mongo);
   try {
     const summary = await new RollupRebuild(mongo).rebuild(
       args.range,
-      { kinds: args.kinds, dryRun: args.dryRun },
+      { kinds: args.kinds, dryRun: args.dryRun, committed },
       (r) => process.stdout.write(`${dayLine(r, args.dryRun)}\n`),
     );
+    const warning = withoutSourceWarning(summary, committed !== undefined);
+    if (warning !== undefined) process.stderr.write(`${warning}\n`);
     process.stdout.write(`${summaryLine(summary, args.dryRun)}\n`);
+  } catch (error) {
+    if (error instanceof UncommittedBatchError && args.dryRun) {
+      throw new Error(`dry run: the rebuild would refuse. ${error.message}`, { cause: error });
+    }
+    throw error;
   } finally {
+    await committed?.close();
     await mongo.close();
   }
 }
