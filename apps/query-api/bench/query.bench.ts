@@ -458,22 +458,24 @@ async function main(): Promise<void> {
   await client.connect();
   const info = await client.db('admin').command({ buildInfo: 1 });
   const server = describeServer(info);
-  const endMs = Math.floor(Date.now() / HOUR) * HOUR;
+  // A reused database (--db) keeps the range it was loaded with: the series registry says which.
+  const existing = (await client
+    .db(DB)
+    .collection(SERIES_COLLECTIONS.tokens)
+    .findOne({})) as unknown as TokenSeriesDocument | null;
+  const endMs = existing === null ? Math.floor(Date.now() / HOUR) * HOUR : existing.lastHour.getTime() + HOUR;
   const fromMs = endMs - DAYS * DAY;
   console.log(`bench:query — ${DAYS} days, 50 token series, 16 GPUs, ${RUNS} runs per query, on ${server} (${DB})`);
   let child: ChildProcess | undefined;
   try {
-    const existing = await client.db(DB).collection(SERIES_COLLECTIONS.tokens).findOne({});
     let loaded: { docs: number; seconds: number };
     if (existing === null) {
       loaded = await load(client, fromMs, endMs);
       console.log(`  loaded ${loaded.docs.toLocaleString('en')} rollup documents in ${loaded.seconds.toFixed(0)} s`);
     } else {
-      const first = (existing as unknown as TokenSeriesDocument).firstHour.getTime();
+      const first = existing.firstHour.getTime();
       if (first !== fromMs)
-        throw new Error(
-          `--db ${DB} holds data from ${new Date(first).toISOString()}, not ${new Date(fromMs).toISOString()}: load a new one`,
-        );
+        throw new Error(`--db ${DB} holds ${(endMs - first) / DAY} days of data, not --days ${DAYS}: load a new one`);
       loaded = {
         docs:
           (await client.db(DB).collection(ROLLUP_COLLECTIONS.tokens).countDocuments()) +
