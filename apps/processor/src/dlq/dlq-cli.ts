@@ -2,6 +2,7 @@
 // Reads the same KAFKA_* variables as the processor.
 import { createKafka, kafkaEnv, kafkaSettings, readEnv } from '@tokenmeter/telemetry';
 import { type LetterFilter, matches, readDeadLetters, replayDeadLetters } from './dlq-tool';
+import { FlagReader } from '../cli/flag-reader';
 
 const USAGE = `usage: npm run dlq -- <list|replay> [--error-class CLASS] [--original-topic TOPIC] [--limit N] [--json] [--dry-run]
   list     print the dead letters (original topic/partition/offset, error class, error message)
@@ -19,14 +20,9 @@ export function parseDlqArgs(argv: readonly string[]): DlqArgs {
   const [command, ...rest] = argv;
   if (command !== 'list' && command !== 'replay') throw new Error(USAGE);
   const args: DlqArgs = { command, filter: {}, limit: Number.MAX_SAFE_INTEGER, json: false, dryRun: false };
-  for (let i = 0; i < rest.length; i += 1) {
-    const flag = rest[i];
-    const value = (): string => {
-      const v = rest[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
-      i += 1;
-      return v;
-    };
+  const flags = new FlagReader(rest, USAGE);
+  for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
+    const value = (): string => flags.value(flag);
     switch (flag) {
       case '--error-class':
         args.filter.errorClass = value();

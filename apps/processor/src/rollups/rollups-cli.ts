@@ -31,6 +31,7 @@ import {
   UncommittedBatchError,
   type TimeRange,
 } from './rollup-rebuild';
+import { FlagReader } from '../cli/flag-reader';
 
 export const USAGE = `usage: npm run rollups -- rebuild --from <time> --to <time> [--kind tokens|gpu|all] [--dry-run] [--force]
   rebuild   recompute the rollup bucket documents of [from, to) from the stored raw events
@@ -71,14 +72,9 @@ export function parseRollupsArgs(argv: readonly string[]): RollupsArgs {
   let kinds: RollupKind[] = ['tokens', 'gpu'];
   let dryRun = false;
   let force = false;
-  for (let i = 0; i < rest.length; i += 1) {
-    const flag = rest[i] as string;
-    const value = (): string => {
-      const v = rest[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
-      i += 1;
-      return v;
-    };
+  const flags = new FlagReader(rest, USAGE);
+  for (let flag = flags.next(); flag !== undefined; flag = flags.next()) {
+    const value = (): string => flags.value(flag);
     switch (flag) {
       case '--from':
         fromMs = parseTime(flag, value());

@@ -5,6 +5,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   type GpuSampleDocument,
   isDuplicateKeyError,
+  type ListedEvent,
   listingEntryOf,
   type MessageSource,
   MongoConnection,
@@ -16,16 +17,6 @@ import {
 } from '@tokenmeter/storage';
 import { MongoBulkWriteError, type Collection, type Document, type WriteError } from 'mongodb';
 import { RawTimeDirectoryWriter } from './raw-time-directory.writer';
-
-/** A stored event as the listings know it: contract time (RFC 3339) and the fields they filter on. */
-export interface ListedEvent {
-  eventId: string;
-  time: string;
-  tenant?: string | undefined;
-  model?: string | undefined;
-  node?: string | undefined;
-  gpuIndex?: number | undefined;
-}
 
 export interface InsertOutcome {
   inserted: number;

@@ -74,15 +74,18 @@ export function announcementId(kind: RawKind, hourMs: number, slot: number): str
   return `${kind}|h|${new Date(hourMs).toISOString().slice(0, 13)}|${slot}`;
 }
 
-/** The entry of a stored event: `time` and `eventId` as in the contract, filter fields if present. */
-export function listingEntryOf(event: {
+/** A stored event as the listings know it: contract time (RFC 3339) and the fields they filter on. */
+export interface ListedEvent {
   eventId: string;
   time: string;
   tenant?: string | undefined;
   model?: string | undefined;
   node?: string | undefined;
   gpuIndex?: number | undefined;
-}): RawListingEntry {
+}
+
+/** The entry of a stored event: `time` and `eventId` as in the contract, filter fields if present. */
+export function listingEntryOf(event: ListedEvent): RawListingEntry {
   const entry: RawListingEntry = { timeMs: Date.parse(event.time), id: event.eventId };
   if (event.tenant !== undefined) entry.tenant = event.tenant;
   if (event.model !== undefined) entry.model = event.model;
