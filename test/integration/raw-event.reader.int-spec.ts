@@ -19,7 +19,7 @@ import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.r
 import { QueryApiConfig } from '../../apps/query-api/src/config';
 import { type EventPageQuery, RawEventReader } from '../../apps/query-api/src/storage/raw-event.reader';
 import { IndexRangeListing } from '../../apps/query-api/src/storage/raw-index-range.listing';
-import { rawListingFor } from '../../apps/query-api/src/storage/raw-listing';
+import { rawListingFor } from '../../apps/query-api/src/storage/raw-listing.provider';
 import { TimeDirectoryListing } from '../../apps/query-api/src/storage/raw-time-directory.listing';
 import { runId, serverEnv } from '../support/env';
 import { dropDatabase } from '../support/mongo-test-utils';

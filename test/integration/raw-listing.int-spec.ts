@@ -19,7 +19,8 @@ import { RollupRepository } from '../../apps/processor/src/storage/rollup.reposi
 import { SeriesRegistryRepository } from '../../apps/processor/src/storage/series-registry.repository';
 import { RawEventReader } from '../../apps/query-api/src/storage/raw-event.reader';
 import { IndexRangeListing } from '../../apps/query-api/src/storage/raw-index-range.listing';
-import { type EventPageQuery, rawListingFor } from '../../apps/query-api/src/storage/raw-listing';
+import type { EventPageQuery } from '../../apps/query-api/src/storage/raw-listing';
+import { rawListingFor } from '../../apps/query-api/src/storage/raw-listing.provider';
 import { TimeDirectoryListing } from '../../apps/query-api/src/storage/raw-time-directory.listing';
 import { runId, serverEnv } from '../support/env';
 import { dropDatabase } from '../support/mongo-test-utils';

@@ -3,14 +3,11 @@
 // force the dialect of their connection to run both listings on one server.
 import {
   type GpuSampleDocument,
-  MongoConnection,
   type RawKind,
   type TokenEventDocument,
   type TokenIntervalDocument,
 } from '@tokenmeter/storage';
 import type { CursorPosition } from '../events/cursor';
-import { IndexRangeListing } from './raw-index-range.listing';
-import { TimeDirectoryListing } from './raw-time-directory.listing';
 
 export interface EventPageQuery {
   fromMs: number;
@@ -29,14 +26,3 @@ export abstract class RawListing {
   /** Up to `q.limit` documents of `kind` matching `q`, in (time, _id) order, after `q.after`. */
   abstract page<T extends RawDocument>(kind: RawKind, q: EventPageQuery): Promise<T[]>;
 }
-
-export function rawListingFor(mongo: MongoConnection): RawListing {
-  switch (mongo.dialect.rawListing) {
-    case 'index-range':
-      return new IndexRangeListing(mongo);
-    case 'time-directory':
-      return new TimeDirectoryListing(mongo);
-  }
-}
-
-export const rawListingProvider = { provide: RawListing, useFactory: rawListingFor, inject: [MongoConnection] };
