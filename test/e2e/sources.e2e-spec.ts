@@ -10,6 +10,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { runId, serverEnv } from '../support/env';
 import { expectEventually } from '../support/eventually';
+import { rawDocuments } from '../support/mongo-test-utils';
 import { portBlock, type RunningService, startService, stopService } from '../support/services';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', 'apps', 'producer', 'src', 'sources', 'scrape', 'fixtures');
@@ -163,7 +164,7 @@ describe('scraped sources (dcgm-exporter, vLLM, nvidia-smi)', () => {
     // Three intervals stored, once each, however many more scrapes found nothing new.
     const mongo = new MongoClient(mongoUrl);
     try {
-      const intervals = await mongo.db(env.MONGO_DB).collection('token_intervals').find({ tenant }).toArray();
+      const intervals = await rawDocuments(mongo.db(env.MONGO_DB), 'token_intervals', (i) => i['tenant'] === tenant);
       expect(intervals).toHaveLength(3);
       expect(intervals.every((i) => i['node'] === 'vllm-node-1' && i['source'] === 'vllm')).toBe(true);
     } finally {

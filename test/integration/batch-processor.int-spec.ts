@@ -18,6 +18,7 @@ import {
   type GpuSampleDocument,
   MongoConnection,
   RAW_COLLECTIONS,
+  readRawDocument,
   tokenDocumentToEvent,
   type TokenEventDocument,
 } from '@tokenmeter/storage';
@@ -261,7 +262,9 @@ describe('BatchProcessor with DlqPublisher and RawEventRepository (real Kafka an
     const check = await checkRollups(mongoUrl, dbName);
     expect(check.tokens.differences).toEqual([]);
     expect(check.gpu.differences).toEqual([]);
-    const docs = await mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens).find({}).toArray();
+    const docs = (await mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens).find({}).toArray()).map((d) =>
+      readRawDocument(d),
+    );
     expect(docs).toHaveLength(20);
     for (const [i, event] of valid.entries()) {
       const doc = docs.find((d) => d._id === event.eventId);
@@ -271,7 +274,9 @@ describe('BatchProcessor with DlqPublisher and RawEventRepository (real Kafka an
     }
 
     expect(outcomes.gpu).toMatchObject({ stored: 3, duplicates: 1, deadLettered: 1 });
-    const samples = await mongo.collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu).find({}).toArray();
+    const samples = (await mongo.collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu).find({}).toArray()).map((d) =>
+      readRawDocument(d),
+    );
     expect(samples.map(gpuDocumentToSample).sort((a, b) => a.eventId.localeCompare(b.eventId))).toStrictEqual(
       [...gpuValid].sort((a, b) => a.eventId.localeCompare(b.eventId)),
     );

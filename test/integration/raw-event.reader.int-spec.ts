@@ -1,8 +1,9 @@
 // RawEventReader against the real MongoDB-protocol server, over documents written by the
 // processor's RawEventRepository (the writer/reader contract): keyset pages by (time, _id),
 // exact equality filters and half-open [from, to) time bounds — through both RawListing
-// implementations on the same data: the index range of the mongodb dialect and the time directory
-// of the ferretdb one, each the listing its connection's dialect (forced) chooses.
+// implementations on the same events: the index range of the mongodb dialect and the time
+// directory of the ferretdb one, each the listing its connection's dialect (forced) chooses, each
+// over a database its own dialect's writer stored (fields and indexes, or packed and listed).
 import { randomUUID } from 'node:crypto';
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import {
@@ -29,7 +30,7 @@ const dbName = `tm_int_reader_${runId()}`;
 const config = QueryApiConfig.fromEnv({ MONGO_URL: mongoUrl, MONGO_DB: dbName });
 
 const connections: MongoConnection[] = [];
-let writer: RawEventRepository;
+const writers: RawEventRepository[] = [];
 const readers = new Map<string, RawEventReader>();
 /** Each listing, with the dialect that chooses it and the class it must be. */
 const LISTINGS: Record<string, { dialect: StorageDialectName; type: abstract new (...args: never[]) => object }> = {
@@ -68,15 +69,23 @@ function byTimeThenId(a: { time: Date; _id: string }, b: { time: Date; _id: stri
   return a._id < b._id ? -1 : a._id > b._id ? 1 : 0;
 }
 
-/** Stores events as the batch processor does: raw insert, then listed (all owned: first copies). */
+/**
+ * Stores events as the batch processor does, in every dialect's database: raw insert, then listed
+ * (all owned: first copies). The outcome of each insert, one per dialect.
+ */
 async function storeTokens(events: TokenUsageEvent[]) {
-  const outcome = await writer.insertTokenEvents(events.map((e) => tokenEventToDocument(e, { storedAt })));
-  await writer.recordListing({ tokens: events });
-  return outcome;
+  const outcomes = [];
+  for (const writer of writers) {
+    outcomes.push(await writer.insertTokenEvents(events.map((e) => tokenEventToDocument(e, { storedAt }))));
+    await writer.recordListing({ tokens: events });
+  }
+  return outcomes;
 }
 async function storeGpus(samples: GpuSample[]) {
-  await writer.insertGpuSamples(samples.map((s) => gpuSampleToDocument(s, { storedAt })));
-  await writer.recordListing({ gpu: samples });
+  for (const writer of writers) {
+    await writer.insertGpuSamples(samples.map((s) => gpuSampleToDocument(s, { storedAt })));
+    await writer.recordListing({ gpu: samples });
+  }
 }
 
 // The data, stored once and read through each listing.
@@ -121,23 +130,25 @@ const inRange = (e: { time: string }): boolean => Date.parse(e.time) >= fromMs &
 
 beforeAll(async () => {
   for (const [name, { dialect, type }] of Object.entries(LISTINGS)) {
-    const connection = await MongoConnection.open({ ...config.mongo, dialect });
+    const connection = await MongoConnection.open({ ...config.mongo, dbName: `${dbName}_${dialect}`, dialect });
     connections.push(connection);
     const listing = rawListingFor(connection);
     expect(listing).toBeInstanceOf(type);
     readers.set(name, new RawEventReader(connection, listing));
-    // The ferretdb dialect's writer stores the raw documents and the time directory both listings need.
-    if (connection.dialect.rawListing === 'time-directory') writer = new RawEventRepository(connection);
+    const writer = new RawEventRepository(connection);
+    await writer.onModuleInit();
+    writers.push(writer);
   }
-  await writer.onModuleInit();
-  await expect(storeTokens([...after, ...tied, ...before])).resolves.toMatchObject({ inserted: 280, duplicates: 0 });
+  const outcomes = await storeTokens([...after, ...tied, ...before]);
+  for (const outcome of outcomes) expect(outcome).toMatchObject({ inserted: 280, duplicates: 0 });
+  expect(outcomes).toHaveLength(writers.length);
   await storeTokens(tokens);
   await storeGpus(gpus);
 });
 
 afterAll(async () => {
   for (const connection of connections) await connection.close();
-  await dropDatabase(mongoUrl, dbName);
+  for (const { dialect } of Object.values(LISTINGS)) await dropDatabase(mongoUrl, `${dbName}_${dialect}`);
 });
 
 describe.each(Object.keys(LISTINGS))('RawEventReader by %s', (name) => {

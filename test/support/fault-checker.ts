@@ -14,6 +14,7 @@ import { MongoClient } from 'mongodb';
 import { expectEventually } from './eventually';
 import type { FaultRun } from './fault-harness';
 import { headerStrings, readTopic } from './kafka-test-utils';
+import { rawDocuments } from './mongo-test-utils';
 import { checkRollups } from './rollup-checker';
 
 /** Header the suite puts on every poison message it produces (never set by tokenmeter). */
@@ -329,9 +330,9 @@ export async function checkScenario(run: FaultRun, expectation: Expectation): Pr
     timed('raw', async () => {
       try {
         const db = client.db(run.dbName);
-        const tokenDocs = await db.collection<Doc>('token_events').find({}).toArray();
+        const tokenDocs = await rawDocuments<Doc>(db, 'token_events');
         const tokenSample = compareRaw('tokens', expectation.tokens, tokenDocs, 1_000, differences);
-        const gpuDocs = await db.collection<Doc>('gpu_samples').find({}).toArray();
+        const gpuDocs = await rawDocuments<Doc>(db, 'gpu_samples');
         const gpuSample = compareRaw('gpu', expectation.gpu ?? [], gpuDocs, 1_000, differences);
         return { storedTokens: tokenDocs.length, storedGpu: gpuDocs.length, sampled: tokenSample + gpuSample };
       } finally {

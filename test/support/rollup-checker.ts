@@ -15,6 +15,7 @@ import {
   tokenSlotRecord,
 } from '@tokenmeter/storage';
 import { type Db, MongoClient } from 'mongodb';
+import { rawDocuments } from './mongo-test-utils';
 
 const BUCKETS = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
 
@@ -188,8 +189,8 @@ export async function checkRollups(
   try {
     const db = client.db(dbName);
     const [tokenRaw, gpuRaw, tokenRollups, gpuRollups] = await Promise.all([
-      db.collection('token_events').find({}).toArray(),
-      db.collection('gpu_samples').find({}).toArray(),
+      rawDocuments(db, 'token_events'),
+      rawDocuments(db, 'gpu_samples'),
       storedRollups(db, 'tokens'),
       storedRollups(db, 'gpu'),
     ]);

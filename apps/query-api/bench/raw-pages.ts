@@ -14,14 +14,16 @@ import {
   listingEntryOf,
   MINUTE_MS,
   minutesByHour,
+  type PackedRawDocument,
   planSegments,
   RAW_COLLECTIONS,
-  RAW_INDEXES,
+  rawIndexesFor,
   RAW_TIME_DIRECTORY_COLLECTION,
   type RawDirectoryDocument,
   type StorageDialect,
   segmentDocument,
   segmentKey,
+  storedRawDocument,
   type TokenEventDocument,
   tokenEventToDocument,
 } from '@tokenmeter/storage';
@@ -81,9 +83,9 @@ export async function loadRawEvents(
 ): Promise<{ docs: number; seconds: number }> {
   const started = Date.now();
   const database = client.db(db);
-  const raw = database.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens);
+  const raw = database.collection<TokenEventDocument | PackedRawDocument>(RAW_COLLECTIONS.tokens);
   const directory = database.collection<RawDirectoryDocument>(RAW_TIME_DIRECTORY_COLLECTION);
-  for (const index of RAW_INDEXES.tokens) {
+  for (const index of rawIndexesFor('tokens', opts.dialect.rawListing)) {
     await raw.createIndex(index.keys, { name: index.name, unique: index.unique ?? false });
   }
   const writeDirectory = opts.dialect.rawListing === 'time-directory';
@@ -104,7 +106,10 @@ export async function loadRawEvents(
     });
     await raw.insertMany(
       events.map((e, k) =>
-        tokenEventToDocument(e, { ingestedAt: storedAt, storedAt, src: { p: partition, o: first + k } }),
+        storedRawDocument(
+          tokenEventToDocument(e, { ingestedAt: storedAt, storedAt, src: { p: partition, o: first + k } }),
+          opts.dialect.rawListing,
+        ),
       ),
       { ordered: false },
     );

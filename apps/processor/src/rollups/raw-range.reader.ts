@@ -1,8 +1,8 @@
 // Reads the stored raw events of a time range for `npm run rollups -- rebuild`, in (time, eventId)
 // order and in bounded chunks, the way the storage dialect allows without a full scan
 // (docs/ARCHITECTURE.md "Raw listings"): an indexed range query on `time_id` where the server
-// range-reads indexes, the time directory's entries and point reads of their documents on the
-// point-read dialect. Events stored on the point-read dialect before the directory existed are not
+// range-reads indexes, the time directory's entries and point reads of their (packed) documents on
+// the point-read dialect. Events stored on the point-read dialect before the directory existed are not
 // listed there and so not found.
 import {
   compareEntries,
@@ -11,6 +11,7 @@ import {
   RAW_COLLECTIONS,
   type RawKind,
   RawTimeDirectoryReader,
+  readRawDocument,
 } from '@tokenmeter/storage';
 import type { Document, Filter } from 'mongodb';
 
@@ -52,7 +53,7 @@ export class RawRangeReader {
     let chunk: StoredRawDocument[] = [];
     try {
       for await (const doc of cursor) {
-        chunk.push(doc);
+        chunk.push(readRawDocument(doc));
         if (chunk.length >= RAW_CHUNK) {
           yield chunk;
           chunk = [];
@@ -77,7 +78,9 @@ export class RawRangeReader {
         const ids = entries.slice(i, i + RAW_CHUNK).map((e) => e.id);
         const docs = await this.mongo.findByIds<StoredRawDocument>(RAW_COLLECTIONS[kind], ids);
         // Checked again: a directory entry is a hint, the document is the truth.
-        const inRange = docs.filter((d) => d.time.getTime() >= hourMs && d.time.getTime() < endMs);
+        const inRange = docs
+          .filter((d) => d.time.getTime() >= hourMs && d.time.getTime() < endMs)
+          .map((d) => readRawDocument(d));
         if (inRange.length > 0) yield inRange.sort(byTimeThenId);
       }
     }

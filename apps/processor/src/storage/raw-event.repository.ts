@@ -1,6 +1,6 @@
 // Raw event storage: one document per distinct eventId (`_id`), written in bulk, and where the
 // storage dialect lists from the time directory (servers that read only by _id; libs/storage)
-// the directory that lists them.
+// the directory that lists them, and the documents packed (libs/storage raw-stored-shape.ts).
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   type GpuSampleDocument,
@@ -11,12 +11,26 @@ import {
   MongoConnection,
   RAW_COLLECTIONS,
   RAW_INDEXES,
+  rawIndexesFor,
   type RawKind,
+  storedRawDocument,
   type TokenEventDocument,
   type TokenIntervalDocument,
 } from '@tokenmeter/storage';
 import { MongoBulkWriteError, type Collection, type Document, type WriteError } from 'mongodb';
 import { RawTimeDirectoryWriter } from './raw-time-directory.writer';
+
+/** Server error codes: a collection that does not exist yet, an index that is not there. */
+const NAMESPACE_NOT_FOUND = 26;
+const INDEX_NOT_FOUND = 27;
+
+/** A rejection handler that turns the server error `code` into `value` and rethrows any other. */
+function ignoreCode<V>(code: number, value: V): (error: unknown) => V {
+  return (error) => {
+    if ((error as { code?: unknown }).code === code) return value;
+    throw error;
+  };
+}
 
 export interface InsertOutcome {
   inserted: number;
@@ -36,26 +50,63 @@ export class RawEventRepository implements OnModuleInit {
     this.directory = mongo.dialect.rawListing === 'time-directory' ? new RawTimeDirectoryWriter(mongo) : undefined;
   }
 
+  /**
+   * Creates the raw indexes the dialect's listings read. Where nothing reads them (the time
+   * directory lists), it drops listing indexes an earlier version created: the server maintains
+   * them on every insert for no query.
+   */
   async onModuleInit(): Promise<void> {
+    const listing = this.mongo.dialect.rawListing;
     for (const kind of Object.keys(RAW_COLLECTIONS) as (keyof typeof RAW_COLLECTIONS)[]) {
       const collection = this.mongo.collection(RAW_COLLECTIONS[kind]);
-      for (const index of RAW_INDEXES[kind]) {
+      const wanted = rawIndexesFor(kind, listing);
+      for (const index of wanted) {
         await collection.createIndex(index.keys, { name: index.name, unique: index.unique ?? false });
       }
+      const unwanted = RAW_INDEXES[kind].filter((index) => !wanted.some((w) => w.name === index.name));
+      if (unwanted.length > 0) await this.dropIndexes(kind, unwanted);
     }
     this.logger.log('raw collection indexes ensured');
   }
 
   insertTokenEvents(docs: TokenEventDocument[]): Promise<InsertOutcome> {
-    return insertIgnoringDuplicates(this.mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens), docs);
+    return this.insert('tokens', docs);
   }
 
   insertGpuSamples(docs: GpuSampleDocument[]): Promise<InsertOutcome> {
-    return insertIgnoringDuplicates(this.mongo.collection<GpuSampleDocument>(RAW_COLLECTIONS.gpu), docs);
+    return this.insert('gpu', docs);
   }
 
   insertTokenIntervals(docs: TokenIntervalDocument[]): Promise<InsertOutcome> {
-    return insertIgnoringDuplicates(this.mongo.collection<TokenIntervalDocument>(RAW_COLLECTIONS.tokenIntervals), docs);
+    return this.insert('tokenIntervals', docs);
+  }
+
+  private insert<T extends TokenEventDocument | GpuSampleDocument | TokenIntervalDocument>(
+    kind: RawKind,
+    docs: T[],
+  ): Promise<InsertOutcome> {
+    const listing = this.mongo.dialect.rawListing;
+    return insertIgnoringDuplicates(
+      this.mongo.collection<Document & { _id: string }>(RAW_COLLECTIONS[kind]),
+      docs.map((doc) => storedRawDocument(doc, listing)),
+    );
+  }
+
+  private async dropIndexes(kind: RawKind, indexes: readonly { name: string }[]): Promise<void> {
+    const collection = this.mongo.collection(RAW_COLLECTIONS[kind]);
+    const existing = new Set(
+      (await collection.listIndexes().toArray().catch(ignoreCode(NAMESPACE_NOT_FOUND, []))).map((i) =>
+        String((i as { name?: unknown }).name),
+      ),
+    );
+    for (const { name } of indexes) {
+      if (!existing.has(name)) continue;
+      // Another processor starting at the same time may have dropped it first.
+      await collection.dropIndex(name).catch(ignoreCode(INDEX_NOT_FOUND, undefined));
+      this.logger.log(
+        `dropped raw index ${RAW_COLLECTIONS[kind]}.${name}: this storage dialect lists raw events without it`,
+      );
+    }
   }
 
   /**

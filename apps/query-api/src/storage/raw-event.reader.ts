@@ -6,6 +6,7 @@ import {
   type GpuSampleDocument,
   MongoConnection,
   RAW_COLLECTIONS,
+  readRawDocument,
   type TokenEventDocument,
   type TokenIntervalDocument,
 } from '@tokenmeter/storage';
@@ -32,7 +33,8 @@ export class RawEventReader {
     return this.listing.page<TokenIntervalDocument>('tokenIntervals', q);
   }
 
-  tokenById(eventId: string): Promise<TokenEventDocument | null> {
-    return this.mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens).findOne({ _id: eventId });
+  async tokenById(eventId: string): Promise<TokenEventDocument | null> {
+    const doc = await this.mongo.collection<TokenEventDocument>(RAW_COLLECTIONS.tokens).findOne({ _id: eventId });
+    return doc === null ? null : readRawDocument(doc);
   }
 }

@@ -3,8 +3,9 @@
 // libs/storage's RawTimeDirectoryReader. From the cursor's minute on, it reads each hour's
 // announcements (which minutes have data), then those minutes' segments, a growing group of minutes at a time,
 // until it has enough matching entries; orders them by (time, eventId), drops repeats of an eventId
-// (a replayed batch lists its events again), and point-reads the page's documents. Every document
-// is checked against the query again, and one that is gone (retention) is skipped.
+// (a replayed batch lists its events again), and point-reads the page's documents (packed on this
+// dialect: readRawDocument). Every document is checked against the query again, and one that is
+// gone (retention) is skipped.
 import {
   compareEntries,
   LISTING_FILTER_FIELDS,
@@ -13,6 +14,7 @@ import {
   type RawKind,
   type RawListingEntry,
   RawTimeDirectoryReader,
+  readRawDocument,
 } from '@tokenmeter/storage';
 import type { EventPageQuery, RawDocument, RawListing } from './raw-listing';
 
@@ -56,7 +58,7 @@ export class TimeDirectoryListing implements RawListing {
         RAW_COLLECTIONS[kind],
         take.map((e) => e.id),
       );
-      const byId = new Map(docs.map((d) => [d._id, d]));
+      const byId = new Map(docs.map((d) => [d._id, readRawDocument(d)]));
       for (const entry of take) {
         const doc = byId.get(entry.id);
         if (doc !== undefined && documentMatches(doc, q)) found.push(doc);

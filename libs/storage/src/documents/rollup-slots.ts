@@ -239,7 +239,7 @@ export function binaryBytes(value: unknown): Uint8Array {
       return typeof position === 'number' ? inner.subarray(0, position) : inner;
     }
   }
-  throw new Error('rollup slots: the stored value is not binary');
+  throw new Error('the stored value is not binary');
 }
 
 /**
