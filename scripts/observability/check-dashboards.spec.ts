@@ -126,7 +126,9 @@ describe('the metric catalog', () => {
     expect(catalog.get('tokenmeter_producer_events_total')).toBe('counter');
     expect(catalog.get('http_requests_total')).toBe('counter');
     expect(catalog.get('http_request_duration_seconds')).toBe('histogram');
-    expect([...catalog.keys()].filter((n) => n.startsWith('tokenmeter_'))).toHaveLength(16);
+    expect(catalog.get('tokenmeter_cost_month_to_date')).toBe('gauge');
+    expect(catalog.get('tokenmeter_cost_budget_monthly')).toBe('gauge');
+    expect([...catalog.keys()].filter((n) => n.startsWith('tokenmeter_'))).toHaveLength(18);
   });
 
   it('lists every default metric prom-client registers on this platform, with its type', async () => {

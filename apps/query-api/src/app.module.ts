@@ -11,6 +11,7 @@ import {
 } from '@tokenmeter/telemetry';
 import { MongoModule } from '@tokenmeter/storage';
 import { QueryApiConfig } from './config';
+import { CostsModule } from './costs/costs.module';
 import { EventsModule } from './events/events.module';
 import { SeriesModule } from './series/series.module';
 
@@ -28,6 +29,7 @@ export class QueryApiAppModule {
         MongoModule.forRoot(config.mongo),
         EventsModule,
         SeriesModule,
+        CostsModule,
         ...(rateLimited ? [rateLimitModule(config.rateLimit)] : []),
       ],
       providers: [

@@ -12,6 +12,7 @@ import {
   readEnv,
 } from '@tokenmeter/telemetry';
 import { storageEnv, type StorageSettings, storageSettings } from '@tokenmeter/storage';
+import { parsePriceCatalog, type PriceCatalog } from './costs/price-catalog';
 
 export const queryApiEnv = {
   ...httpEnv(3000),
@@ -36,6 +37,21 @@ export const queryApiEnv = {
     min: 1,
     max: 24 * 400,
   }),
+  COST_METRICS_INTERVAL_SECONDS: env.int({
+    description: 'how often the month-to-date spend and budget gauges are recomputed (with a price catalog)',
+    default: 60,
+    min: 1,
+    max: 3_600,
+  }),
+  PRICE_CATALOG_FILE: env.file({
+    description: 'JSON price catalog for /v1/costs (README "Costs"); unset: the cost endpoints answer 404',
+    content: 'text',
+    check: (file) => {
+      if (file === null) return undefined;
+      const parsed = parsePriceCatalog(file.contents);
+      return parsed.ok ? undefined : `${file.path} is not a valid price catalog: ${parsed.problems.join('; ')}`;
+    },
+  }),
 };
 
 export class QueryApiConfig {
@@ -51,6 +67,9 @@ export class QueryApiConfig {
     readonly shutdownTimeoutMs: number,
     readonly apiKeys: readonly ApiKeyEntry[],
     readonly rateLimit: RateLimitSettings,
+    /** The price catalog, when PRICE_CATALOG_FILE names one. */
+    readonly priceCatalog: PriceCatalog | null = null,
+    readonly costMetricsIntervalMs = 60_000,
   ) {}
 
   static fromEnv(source: EnvSource): QueryApiConfig {
@@ -67,6 +86,16 @@ export class QueryApiConfig {
       e.SHUTDOWN_TIMEOUT_MS,
       e.API_KEYS,
       { limit: e.QUERY_RATE_LIMIT_PER_MINUTE, windowMs: 60_000 },
+      catalogOf(e.PRICE_CATALOG_FILE),
+      e.COST_METRICS_INTERVAL_SECONDS * 1_000,
     );
   }
+}
+
+/** The catalog of a file the boot check has already validated. */
+function catalogOf(file: { contents: string } | null): PriceCatalog | null {
+  if (file === null) return null;
+  const parsed = parsePriceCatalog(file.contents);
+  if (!parsed.ok) throw new Error(`price catalog: ${parsed.problems.join('; ')}`);
+  return parsed.catalog;
 }

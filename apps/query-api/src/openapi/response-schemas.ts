@@ -149,3 +149,94 @@ export const EFFICIENCY_RESPONSE = object({
     }),
   },
 });
+
+const currency: SchemaObject = { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217, from the catalog' };
+const costFigures = {
+  inputTokens: integer,
+  cachedInputTokens: integer,
+  outputTokens: integer,
+  unpricedTokens: {
+    ...integer,
+    description: 'input + output tokens without a price in force (no catalog entry, or before its first price)',
+  },
+  cost: {
+    type: 'string',
+    pattern: '^\\d+\\.\\d{6}$',
+    description: 'exact decimal in the currency, rounded half-up to 6 decimals once from the exact sum',
+  },
+};
+
+const gpuCostFigures = {
+  tokens: { ...integer, description: 'input + output tokens of the group: what its share was computed from' },
+  gpuCost: costFigures.cost,
+  energyCost: costFigures.cost,
+  cost: { ...costFigures.cost, description: 'gpuCost + energyCost, rounded once from their exact sum' },
+};
+const idleCost = object({ gpuCost: costFigures.cost, energyCost: costFigures.cost, cost: costFigures.cost }, []);
+const unpricedGpuMinutes: SchemaObject = {
+  ...integer,
+  description: 'GPU-minutes with samples but no GPU price in force (all-tenant keys only)',
+};
+const view = (name: string): SchemaObject => ({ type: 'string', enum: [name] });
+
+export const COST_TOTALS_RESPONSE: SchemaObject = {
+  oneOf: [
+    object({
+      from: time,
+      to: time,
+      currency,
+      view: view('tokens'),
+      rows: { type: 'array', items: object({ key: tokenKey, ...costFigures }) },
+    }),
+    object(
+      {
+        from: time,
+        to: time,
+        currency,
+        view: view('gpus'),
+        rows: { type: 'array', items: object({ key: tokenKey, ...gpuCostFigures }) },
+        unattributed: {
+          ...idleCost,
+          description: 'cost of hours in which a node served no tokens (all-tenant keys only)',
+        },
+        unpricedGpuMinutes,
+      },
+      ['unattributed', 'unpricedGpuMinutes'],
+    ),
+  ],
+};
+
+export const COST_SERIES_RESPONSE: SchemaObject = {
+  oneOf: [
+    object({
+      from: time,
+      to: time,
+      step: { type: 'string' },
+      currency,
+      view: view('tokens'),
+      series: {
+        type: 'array',
+        items: object({ key: tokenKey, points: { type: 'array', items: object({ t: time, ...costFigures }) } }),
+      },
+    }),
+    object(
+      {
+        from: time,
+        to: time,
+        step: { type: 'string' },
+        currency,
+        view: view('gpus'),
+        series: {
+          type: 'array',
+          items: object({ key: tokenKey, points: { type: 'array', items: object({ t: time, ...gpuCostFigures }) } }),
+        },
+        unattributed: {
+          type: 'array',
+          items: object({ t: time, gpuCost: costFigures.cost, energyCost: costFigures.cost, cost: costFigures.cost }),
+        },
+        unpricedGpuMinutes,
+      },
+      ['unattributed', 'unpricedGpuMinutes'],
+    ),
+  ],
+};

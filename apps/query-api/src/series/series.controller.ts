@@ -33,11 +33,11 @@ import {
 } from './series.service';
 import { planGrid, STEPS } from './time-grid';
 
-const RANGE = {
+export const RANGE = {
   from: { kind: 'time', description: 'start (inclusive), RFC 3339; default: `to` minus QUERY_DEFAULT_RANGE_HOURS' },
   to: { kind: 'time', description: 'end (exclusive), RFC 3339; default: now' },
 } as const satisfies Record<string, ParamSpec>;
-const STEP = {
+export const STEP = {
   step: {
     kind: 'enum',
     values: STEPS,
@@ -45,7 +45,7 @@ const STEP = {
       'bucket size, aligned to UTC; default: the finest step giving at most 1,440 points; at most 10,000 points per series',
   },
 } as const satisfies Record<string, ParamSpec>;
-const TOKEN_FILTERS = {
+export const TOKEN_FILTERS = {
   model: { kind: 'string', description: 'only this model' },
   tenant: { kind: 'string', description: 'only this tenant (must be one of the API key’s tenants)' },
   node: { kind: 'string', description: 'only this node' },
@@ -171,7 +171,10 @@ export class SeriesController {
   }
 }
 
-function tokenFilter(p: { tenant?: string; model?: string; node?: string }, principal: Principal): TokenSeriesFilter {
+export function tokenFilter(
+  p: { tenant?: string; model?: string; node?: string },
+  principal: Principal,
+): TokenSeriesFilter {
   if (p.tenant !== undefined && !mayAccessTenant(principal, p.tenant)) throw forbiddenTenant(p.tenant);
   return {
     ...(p.tenant === undefined ? {} : { tenant: p.tenant }),

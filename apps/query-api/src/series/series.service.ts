@@ -289,7 +289,7 @@ export function coveringPieces(fromMs: number, toMs: number): RollupPiece[] {
   ].filter((p) => p.fromMs < p.toMs);
 }
 
-function keyOf(doc: TokenRollupDocument, groupBy: readonly TokenGroupField[]): TokenKey {
+export function keyOf(doc: TokenRollupDocument, groupBy: readonly TokenGroupField[]): TokenKey {
   const key: TokenKey = {};
   for (const field of groupBy) key[field] = doc[field];
   return key;
@@ -301,11 +301,11 @@ function compareKeys(a: Record<string, unknown>, b: Record<string, unknown>): nu
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function sortByKey<T extends { key: TokenKey }>(items: T[]): T[] {
+export function sortByKey<T extends { key: TokenKey }>(items: T[]): T[] {
   return items.sort((a, b) => compareKeys(a.key, b.key));
 }
 
-function gridTimes(grid: TimeGrid): number[] {
+export function gridTimes(grid: TimeGrid): number[] {
   return Array.from({ length: grid.points }, (_, i) => grid.fromMs + i * grid.stepMs);
 }
 
@@ -313,7 +313,7 @@ function gridHeader(grid: TimeGrid): { from: string; to: string; step: string } 
   return { from: new Date(grid.fromMs).toISOString(), to: new Date(grid.toMs).toISOString(), step: grid.step };
 }
 
-function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+export function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   let value = map.get(key);
   if (value === undefined) {
     value = create();

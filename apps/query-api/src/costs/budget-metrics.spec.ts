@@ -1,0 +1,95 @@
+import { register } from 'prom-client';
+import { QueryApiConfig } from '../config';
+import { BudgetMetrics, monthStartMs } from './budget-metrics';
+import type { CostService, CostTotalsResponse } from './cost.service';
+import { parsePriceCatalog } from './price-catalog';
+
+const NOW = Date.parse('2026-12-07T10:30:00Z');
+
+function configWith(budgets: { tenant: string; monthly: string }[]): QueryApiConfig {
+  const parsed = parsePriceCatalog(JSON.stringify({ currency: 'EUR', models: [], budgets }));
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  const base = QueryApiConfig.fromEnv({ MONGO_URL: 'mongodb://127.0.0.1:27017/tokenmeter' });
+  return new QueryApiConfig(
+    base.http,
+    base.mongo,
+    base.query,
+    base.logLevel,
+    base.shutdownTimeoutMs,
+    base.apiKeys,
+    base.rateLimit,
+    parsed.catalog,
+  );
+}
+
+async function gaugeValues(name: string): Promise<Record<string, number>> {
+  const metric = await register.getSingleMetric(name)?.get();
+  return Object.fromEntries(
+    (metric?.values ?? []).map((v) => [`${v.labels['tenant']}/${v.labels['currency']}`, v.value]),
+  );
+}
+
+describe('monthStartMs', () => {
+  it('is midnight UTC of the first of the month', () => {
+    expect(new Date(monthStartMs(NOW)).toISOString()).toBe('2026-12-01T00:00:00.000Z');
+    expect(new Date(monthStartMs(Date.parse('2027-01-01T00:00:00Z'))).toISOString()).toBe('2027-01-01T00:00:00.000Z');
+    expect(new Date(monthStartMs(Date.parse('2026-12-31T23:59:59.999Z'))).toISOString()).toBe(
+      '2026-12-01T00:00:00.000Z',
+    );
+  });
+});
+
+describe('BudgetMetrics', () => {
+  it('sets month-to-date spend per tenant from the month so far, 0 for a budgeted tenant without spend', async () => {
+    const calls: unknown[][] = [];
+    const costs = {
+      totals: (...args: unknown[]): Promise<CostTotalsResponse> => {
+        calls.push(args);
+        return Promise.resolve({
+          from: '',
+          to: '',
+          currency: 'EUR',
+          view: 'tokens',
+          rows: [
+            {
+              key: { tenant: 'acme' },
+              inputTokens: 1,
+              cachedInputTokens: 0,
+              outputTokens: 1,
+              unpricedTokens: 0,
+              cost: '412.500001',
+            },
+            {
+              key: { tenant: 'other' },
+              inputTokens: 1,
+              cachedInputTokens: 0,
+              outputTokens: 1,
+              unpricedTokens: 0,
+              cost: '3.000000',
+            },
+          ],
+        });
+      },
+    } as unknown as CostService;
+    const clock = { nowMs: () => NOW };
+    const metrics = new BudgetMetrics(
+      configWith([
+        { tenant: 'acme', monthly: '500.00' },
+        { tenant: 'idle', monthly: '0.5' },
+      ]),
+      costs,
+      clock,
+    );
+
+    await metrics.refresh();
+
+    expect(calls[0]?.[1]).toEqual({ fromMs: Date.parse('2026-12-01T00:00:00Z'), toMs: NOW });
+    expect(calls[0]?.[3]).toEqual(['tenant']);
+    expect(await gaugeValues('tokenmeter_cost_month_to_date')).toEqual({
+      'acme/EUR': 412.500001,
+      'idle/EUR': 0,
+      'other/EUR': 3,
+    });
+    expect(await gaugeValues('tokenmeter_cost_budget_monthly')).toEqual({ 'acme/EUR': 500, 'idle/EUR': 0.5 });
+  });
+});

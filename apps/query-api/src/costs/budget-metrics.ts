@@ -1,0 +1,76 @@
+// Month-to-date spend and monthly budget per tenant as Prometheus gauges (README "Costs",
+// docs/OBSERVABILITY.md): refreshed at boot and every COST_METRICS_INTERVAL_SECONDS from the
+// token-priced totals of the current UTC calendar month. Every replica exposes the same values;
+// the alert rules take `max by (tenant, currency)`.
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Clock, gauge } from '@tokenmeter/telemetry';
+import { QueryApiConfig } from '../config';
+import { CostService } from './cost.service';
+
+const spend = gauge({
+  name: 'tokenmeter_cost_month_to_date',
+  help: 'Token-priced spend of the tenant in the current UTC calendar month, in the catalog currency',
+  labelNames: ['tenant', 'currency'],
+});
+const budget = gauge({
+  name: 'tokenmeter_cost_budget_monthly',
+  help: 'Monthly budget of the tenant from the price catalog, in the catalog currency',
+  labelNames: ['tenant', 'currency'],
+});
+
+/** Start of the UTC calendar month holding `nowMs`. */
+export function monthStartMs(nowMs: number): number {
+  const now = new Date(nowMs);
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+}
+
+@Injectable()
+export class BudgetMetrics implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(BudgetMetrics.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: QueryApiConfig,
+    private readonly costs: CostService,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.priceCatalog === null) return;
+    const tick = () => {
+      this.running ??= this.refresh()
+        .catch((error: unknown) =>
+          this.logger.warn({ err: String(error) }, 'cost metrics refresh failed; next one retries'),
+        )
+        .finally(() => {
+          this.running = undefined;
+        });
+    };
+    tick();
+    this.timer = setInterval(tick, this.config.costMetricsIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Sets both gauges from the month so far; tenants with a budget and no spend show 0. */
+  async refresh(): Promise<void> {
+    const catalog = this.config.priceCatalog;
+    if (catalog === null) return;
+    const nowMs = this.clock.nowMs();
+    const totals = await this.costs.totals(catalog, { fromMs: monthStartMs(nowMs), toMs: nowMs }, {}, ['tenant']);
+    const byTenant = new Map<string, number>([...catalog.budgets.keys()].map((tenant) => [tenant, 0]));
+    for (const row of totals.rows) if (row.key.tenant !== undefined) byTenant.set(row.key.tenant, Number(row.cost));
+    // A new month (or a tenant gone from the catalog) must not keep last month's labels.
+    spend.reset();
+    budget.reset();
+    for (const [tenant, amount] of byTenant) spend.set({ tenant, currency: catalog.currency }, amount);
+    for (const [tenant, micros] of catalog.budgets) {
+      budget.set({ tenant, currency: catalog.currency }, Number(micros) / 1_000_000);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.running;
+  }
+}
