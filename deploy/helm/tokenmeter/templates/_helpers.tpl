@@ -224,3 +224,18 @@ kube-prometheus-stack, no KEDA) succeeds instead of failing on an unknown kind. 
 {{- define "tokenmeter.kedaActive" -}}
 {{- if and .Values.processor.enabled .Values.processor.keda.enabled (.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject") }}true{{ end }}
 {{- end }}
+
+{{/*
+The query API's price catalog (queryApi.priceCatalog): a ConfigMap of its own, mounted read-only as
+a directory (not subPath, so the file is the ConfigMap's current one) and named by PRICE_CATALOG_FILE.
+The app reads it once at boot, so the pods carry its checksum and roll when it changes.
+*/}}
+{{- define "tokenmeter.priceCatalogEnabled" -}}
+{{- if and .Values.queryApi.enabled .Values.queryApi.priceCatalog }}true{{ end }}
+{{- end }}
+{{- define "tokenmeter.priceCatalogName" -}}
+{{- printf "%s-price-catalog" (include "tokenmeter.fullname" . | trunc 49 | trimSuffix "-") }}
+{{- end }}
+{{- define "tokenmeter.priceCatalogDir" -}}
+/etc/tokenmeter/price-catalog
+{{- end }}
