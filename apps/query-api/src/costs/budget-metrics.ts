@@ -1,7 +1,9 @@
 // Month-to-date spend and monthly budget per tenant as Prometheus gauges (README "Costs",
 // docs/OBSERVABILITY.md): refreshed at boot and every COST_METRICS_INTERVAL_SECONDS from the
-// token-priced totals of the current UTC calendar month. Every replica exposes the same values;
-// the alert rules take `max by (tenant, currency)`.
+// token-priced totals of the current UTC calendar month. Only tenants with a budget in the catalog
+// get series, so the `tenant` label's values are set by configuration, never by event data (the
+// query API has every tenant's spend). Every replica exposes the same values; the alert rules
+// take `max by (tenant, currency)`.
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Clock, gauge } from '@tokenmeter/telemetry';
 import { QueryApiConfig } from '../config';
@@ -52,14 +54,17 @@ export class BudgetMetrics implements OnApplicationBootstrap, OnModuleDestroy {
     this.timer.unref();
   }
 
-  /** Sets both gauges from the month so far; tenants with a budget and no spend show 0. */
+  /** Sets both gauges of every budgeted tenant from the month so far (0 without spend). */
   async refresh(): Promise<void> {
     const catalog = this.config.priceCatalog;
     if (catalog === null) return;
     const nowMs = this.clock.nowMs();
     const totals = await this.costs.totals(catalog, { fromMs: monthStartMs(nowMs), toMs: nowMs }, {}, ['tenant']);
     const byTenant = new Map<string, number>([...catalog.budgets.keys()].map((tenant) => [tenant, 0]));
-    for (const row of totals.rows) if (row.key.tenant !== undefined) byTenant.set(row.key.tenant, Number(row.cost));
+    for (const row of totals.rows) {
+      const tenant = row.key.tenant;
+      if (tenant !== undefined && byTenant.has(tenant)) byTenant.set(tenant, Number(row.cost));
+    }
     // A new month (or a tenant gone from the catalog) must not keep last month's labels.
     spend.reset();
     budget.reset();
