@@ -2,8 +2,9 @@
 // the producer, stored by the processor, priced by the query API from a catalog file, and every
 // figure of /v1/costs/totals (JSON and CSV) and /v1/costs/series, token-priced (`view=tokens`) and
 // GPU-priced (`view=gpus`), checked against values computed here with BigInt from the raw events,
-// samples and the same catalog (test/support/cost-expectations.ts); tenant scoping; hostile
-// queries; a catalog the query API must refuse at boot.
+// samples and the same catalog (test/support/cost-expectations.ts); the month-to-date spend and
+// budget gauges of /metrics; tenant scoping; hostile queries; a catalog the query API must refuse
+// at boot.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,11 +19,13 @@ import {
   expectedCostSeries,
   expectedGpuCostSeries,
   expectedGpuCostTotals,
+  expectedMonthToDate,
   formatCost,
   gpuHourMicros,
   kWhMicros,
   modelMatches,
   parseCsv,
+  parsePrometheusText,
   type PriceCatalog,
   priceMicros,
   type TokenGroupField,
@@ -119,7 +122,13 @@ const CATALOG: PriceCatalog = {
     { validFrom: '2026-12-01T00:00:00Z', perKWh: '0.15' },
     { validFrom: wholeHour(ENERGY_CHANGE), perKWh: '0.210001' },
   ],
-  budgets: [{ tenant: 'tenant-a', monthly: '500.00' }],
+  // Tenants with usage (one whose name needs escaping in a label value) and one without any (its
+  // spend gauge shows 0); tenant-b has usage and no budget, so no gauge.
+  budgets: [
+    { tenant: 'tenant-a', monthly: '500.00' },
+    { tenant: 'acme, "east"', monthly: '1000.000001' },
+    { tenant: 'nobody', monthly: '75.125' },
+  ],
 };
 
 function seeded(seed: number): () => number {
@@ -284,7 +293,7 @@ beforeAll(async () => {
   catalogDir = mkdtempSync(path.join(tmpdir(), 'tm-costs-e2e-'));
   const catalogFile = path.join(catalogDir, 'prices.json');
   writeFileSync(catalogFile, JSON.stringify(CATALOG, null, 2));
-  queryEnv = { ...env, PRICE_CATALOG_FILE: catalogFile };
+  queryEnv = { ...env, PRICE_CATALOG_FILE: catalogFile, COST_METRICS_INTERVAL_SECONDS: '1' };
 
   const processor = await startService('processor', ports.processor, env, logDir);
   const producer = await startService('producer', ports.producer, env, logDir);
@@ -939,6 +948,53 @@ describe('hostile and malformed queries', () => {
     ]);
     const totals = await get(`${openUrl}/v1/costs/totals?from=yesterday&foo=1`);
     expect((totals.body.errors as { name: string }[]).map((e) => e.name).sort()).toEqual(['foo', 'from']);
+  });
+});
+
+describe('month-to-date spend and budget gauges on /metrics', () => {
+  const SPEND = 'tokenmeter_cost_month_to_date';
+  const BUDGET = 'tokenmeter_cost_budget_monthly';
+  const BUDGETED = (CATALOG.budgets ?? []).map((b) => b.tenant);
+
+  it('budgets tenants with usage and one with none, and leaves one with usage unbudgeted', () => {
+    expect(BUDGETED).toEqual(['tenant-a', 'acme, "east"', 'nobody']);
+    expect(tokens.some((e) => e.tenant === 'tenant-a')).toBe(true);
+    expect(tokens.some((e) => e.tenant === 'nobody')).toBe(false);
+    expect(tokens.some((e) => e.tenant === 'tenant-b')).toBe(true);
+  });
+
+  it('shows each budgeted tenant its token-priced spend since the UTC month start and its budget, without a key', async () => {
+    const byTenant = (a: { labels: Record<string, string> }, b: { labels: Record<string, string> }) =>
+      (a.labels.tenant ?? '') < (b.labels.tenant ?? '') ? -1 : 1;
+    const gauge = (tenant: string, value: number) => ({ labels: { tenant, currency: 'USD' }, value });
+    for (const url of [openUrl, securedUrl]) {
+      await expectEventually(
+        async () => {
+          const res = await get(`${url}/metrics`);
+          // The API's month is that of its own refresh, just before this answer.
+          const nowMs = Date.now();
+          expect(res.status).toBe(200);
+          const samples = parsePrometheusText(res.text);
+          const shown = (name: string) =>
+            samples
+              .filter((s) => s.name === name)
+              .map(({ labels, value }) => ({ labels, value }))
+              .sort(byTenant);
+          // From the events' own times: near a month start part of the dataset is last month's.
+          // A budgeted tenant without events this month shows 0; a tenant without a budget, none.
+          const monthToDate = expectedMonthToDate(tokens, CATALOG, nowMs);
+          const spend = BUDGETED.map((tenant) => gauge(tenant, Number(monthToDate.get(tenant)))).sort(byTenant);
+          expect({ url, spend: shown(SPEND), budget: shown(BUDGET) }).toEqual({
+            url,
+            spend,
+            budget: [gauge('acme, "east"', 1000.000001), gauge('nobody', 75.125), gauge('tenant-a', 500)],
+          });
+          expect(shown(SPEND).find((s) => s.labels.tenant === 'nobody')?.value).toBe(0);
+          return monthToDate;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, description: `cost gauges of ${url}/metrics` },
+      );
+    }
   });
 });
 

@@ -568,3 +568,67 @@ export function parseCsv(text: string): { records: string[][]; crlfOnly: boolean
   }
   return { records, crlfOnly };
 }
+
+// ---- Month-to-date spend and budget gauges ---------------------------------------------------
+
+/** Start of the UTC calendar month holding `ms`. */
+export function utcMonthStartMs(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/**
+ * Month-to-date spend at `nowMs`, from which `tokenmeter_cost_month_to_date` is checked (the API
+ * shows budgeted tenants only): the token-priced cost (6-decimal string) of each tenant over
+ * [UTC month start of nowMs, nowMs), from the events' own times, and "0.000000" for a budgeted
+ * tenant without events in the month.
+ */
+export function expectedMonthToDate(
+  events: readonly TokenUsageEvent[],
+  catalog: PriceCatalog,
+  nowMs: number,
+): Map<string, string> {
+  const out = new Map<string, string>((catalog.budgets ?? []).map((b) => [b.tenant, formatCost(0n)]));
+  const rows = expectedCostRows(events, catalog, { fromMs: utcMonthStartMs(nowMs), toMs: nowMs, groupBy: ['tenant'] });
+  for (const row of rows) out.set(row.key.tenant as string, row.cost);
+  return out;
+}
+
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const PROM_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?[ \t]+(\S+)(?:[ \t]+-?\d+)?$/;
+const PROM_LABEL = /[ \t]*([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(?:,|$)/y;
+
+/**
+ * The samples of a Prometheus text exposition (format 0.0.4): comments and blank lines skipped,
+ * label values unescaped (\\, \", \n), labels in any order; a line that is not a sample throws.
+ */
+export function parsePrometheusText(text: string): PromSample[] {
+  const samples: PromSample[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const match = PROM_LINE.exec(line);
+    if (match === null) throw new Error(`not a Prometheus sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    const body = match[2] ?? '';
+    PROM_LABEL.lastIndex = 0;
+    while (PROM_LABEL.lastIndex < body.length) {
+      const at = PROM_LABEL.lastIndex;
+      const label = PROM_LABEL.exec(body);
+      if (label === null) {
+        if (body.slice(at).trim() === '') break;
+        throw new Error(`bad labels in: ${line}`);
+      }
+      labels[label[1] as string] = (label[2] as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    }
+    const raw = match[3] as string;
+    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
+    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad value in: ${line}`);
+    samples.push({ name: match[1] as string, labels, value });
+  }
+  return samples;
+}
