@@ -54,6 +54,9 @@ export LOG_LEVEL="${LOG_LEVEL:-info}" HTTP_HOST="${HTTP_HOST:-127.0.0.1}"
 # The demo fleet: the producer's simulator posts token usage and GPU readings (SIMULATOR_ENABLED=false
 # turns it off; SIMULATOR_EVENTS_PER_SECOND sets the load).
 export SIMULATOR_ENABLED="${SIMULATOR_ENABLED:-true}"
+# The example price catalog (README "Costs"), which prices the simulator's Llama models and gives
+# acme and globex a budget; PRICE_CATALOG_FILE= (set and empty) runs without one.
+export PRICE_CATALOG_FILE="${PRICE_CATALOG_FILE-$root/deploy/compose/price-catalog.json}"
 
 # The processor first: it creates the topics and indexes.
 for name in processor query-api producer; do
@@ -86,6 +89,7 @@ if [[ "$SIMULATOR_ENABLED" == true ]]; then
   simulator   on (${SIMULATOR_EVENTS_PER_SECOND:-20} events/s); within a minute:
               curl -s http://127.0.0.1:${ports[query-api]}/v1/tokens/totals?groupBy=model
               curl -s http://127.0.0.1:${ports[query-api]}/v1/gpus
+              curl -s http://127.0.0.1:${ports[query-api]}/v1/costs/totals?groupBy=tenant
 TXT
 fi
 if [[ -n "${DEV_DETACH:-}" ]]; then echo "Detached: stop with make dev-stop."; else echo "Following the logs; Ctrl-C stops everything."; fi
