@@ -19,3 +19,4 @@ export * from './clock';
 export * from './auth/api-keys';
 export * from './auth/api-key.guard';
 export * from './auth/rate-limit';
+export * from './periodic-task';

@@ -9,7 +9,7 @@ import {
   type Resolution,
   ROLLUP_COLLECTIONS,
 } from '@tokenmeter/storage';
-import { Clock } from '@tokenmeter/telemetry';
+import { Clock, PeriodicTask } from '@tokenmeter/telemetry';
 import { ProcessorConfig } from '../config';
 import { ProcessorMetrics } from '../pipeline/processor-metrics';
 import { RollupRepository } from './rollup.repository';
@@ -51,8 +51,10 @@ export function retentionPlan(config: ProcessorConfig['retention']): RetentionPl
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RetentionService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task = new PeriodicTask(
+    () => this.runOnce(),
+    (error) => this.logger.warn({ err: String(error) }, 'retention run failed; next run retries'),
+  );
 
   constructor(
     private readonly config: ProcessorConfig,
@@ -63,16 +65,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.retention.intervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.runOnce()
-        .then(() => undefined)
-        .catch((error: unknown) => this.logger.warn({ err: String(error) }, 'retention run failed; next run retries'))
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, this.config.retention.intervalMs);
-    this.timer.unref();
+    if (this.config.retention.intervalMs > 0) this.task.start(this.config.retention.intervalMs);
   }
 
   /** Deletes everything past retention; returns the number deleted per collection. */
@@ -92,8 +85,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     return deleted;
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 }

@@ -5,7 +5,7 @@
 // query API has every tenant's spend). Every replica exposes the same values; the alert rules
 // take `max by (tenant, currency)`.
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Clock, gauge } from '@tokenmeter/telemetry';
+import { Clock, gauge, PeriodicTask } from '@tokenmeter/telemetry';
 import { QueryApiConfig } from '../config';
 import { CostService } from './cost.service';
 
@@ -29,8 +29,10 @@ export function monthStartMs(nowMs: number): number {
 @Injectable()
 export class BudgetMetrics implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(BudgetMetrics.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task = new PeriodicTask(
+    () => this.refresh(),
+    (error) => this.logger.warn({ err: String(error) }, 'cost metrics refresh failed; next one retries'),
+  );
 
   constructor(
     private readonly config: QueryApiConfig,
@@ -39,19 +41,7 @@ export class BudgetMetrics implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.priceCatalog === null) return;
-    const tick = () => {
-      this.running ??= this.refresh()
-        .catch((error: unknown) =>
-          this.logger.warn({ err: String(error) }, 'cost metrics refresh failed; next one retries'),
-        )
-        .finally(() => {
-          this.running = undefined;
-        });
-    };
-    tick();
-    this.timer = setInterval(tick, this.config.costMetricsIntervalMs);
-    this.timer.unref();
+    if (this.config.priceCatalog !== null) this.task.start(this.config.costMetricsIntervalMs, { now: true });
   }
 
   /** Sets both gauges of every budgeted tenant from the month so far (0 without spend). */
@@ -74,8 +64,7 @@ export class BudgetMetrics implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 }

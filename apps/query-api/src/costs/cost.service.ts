@@ -8,6 +8,7 @@ import { type Resolution, type TokenRollupDocument } from '@tokenmeter/storage';
 import {
   coveringPieces,
   getOrCreate,
+  gridHeader,
   gridTimes,
   keyOf,
   sortByKey,
@@ -242,9 +243,7 @@ export class CostService {
     const empty = new GpuCostAccumulator();
     const times = gridTimes(grid);
     return {
-      from: new Date(grid.fromMs).toISOString(),
-      to: new Date(grid.toMs).toISOString(),
-      step: grid.step,
+      ...gridHeader(grid),
       currency: catalog.currency,
       view: 'gpus',
       series: sortByKey([...groups.values()]).map(({ key, points }) => ({
@@ -282,9 +281,7 @@ export class CostService {
     const empty = new CostAccumulator().figures();
     const times = gridTimes(grid);
     return {
-      from: new Date(grid.fromMs).toISOString(),
-      to: new Date(grid.toMs).toISOString(),
-      step: grid.step,
+      ...gridHeader(grid),
       currency: catalog.currency,
       view: 'tokens',
       series: sortByKey([...groups.values()]).map(({ key, points }) => ({

@@ -309,7 +309,7 @@ export function gridTimes(grid: TimeGrid): number[] {
   return Array.from({ length: grid.points }, (_, i) => grid.fromMs + i * grid.stepMs);
 }
 
-function gridHeader(grid: TimeGrid): { from: string; to: string; step: string } {
+export function gridHeader(grid: TimeGrid): { from: string; to: string; step: string } {
   return { from: new Date(grid.fromMs).toISOString(), to: new Date(grid.toMs).toISOString(), step: grid.step };
 }
 
