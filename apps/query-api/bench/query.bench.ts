@@ -406,7 +406,53 @@ function queries(endMs: number): Query[] {
         (await pointReads(c, ROLLUP_COLLECTIONS.tokens, tokenIds(TOKEN_SERIES, '1h', last24h, endMs))) +
         (await pointReads(c, ROLLUP_COLLECTIONS.gpu, gpuIds(GPUS, '1h', last24h - HOUR, endMs))),
     },
+    {
+      // The bench catalog's price change is at a midnight, so the pieces are those of tokens/totals.
+      name: `costs/totals ${DAYS}d groupBy=tenant view=tokens (50 series, 1d/1h/1m buckets)`,
+      path: `/v1/costs/totals?from=${iso(all)}&to=${iso(endMs)}&groupBy=tenant`,
+      direct: async (c) =>
+        (await registry(c, SERIES_COLLECTIONS.tokens)).length +
+        (await pointReads(c, ROLLUP_COLLECTIONS.tokens, [
+          ...new Set(totalsPieces(all, endMs).flatMap(([r, a, b]) => tokenIds(TOKEN_SERIES, r, a, b))),
+        ])),
+    },
+    {
+      // GPU-priced cost is attributed per hour: hour buckets of every token series and GPU.
+      name: `costs/totals ${DAYS}d groupBy=tenant view=gpus (50 series + 16 GPUs, 1h buckets)`,
+      path: `/v1/costs/totals?from=${iso(all)}&to=${iso(endMs)}&groupBy=tenant&view=gpus`,
+      direct: async (c) =>
+        (await registry(c, SERIES_COLLECTIONS.tokens)).length +
+        (await registry(c, SERIES_COLLECTIONS.gpu)).length +
+        (await pointReads(c, ROLLUP_COLLECTIONS.tokens, tokenIds(TOKEN_SERIES, '1h', all, endMs))) +
+        (await pointReads(c, ROLLUP_COLLECTIONS.gpu, gpuIds(GPUS, '1h', all - HOUR, endMs))),
+    },
   ];
+}
+
+/**
+ * The price catalog the bench's query API runs with: every model and GPU priced, one token price
+ * change at the midnight in the middle of the range.
+ */
+function benchCatalog(fromMs: number, endMs: number): string {
+  const start = new Date(Math.floor(fromMs / DAY) * DAY - DAY).toISOString();
+  const change = new Date(Math.floor((fromMs + endMs) / 2 / DAY) * DAY).toISOString();
+  const catalog = {
+    currency: 'USD',
+    models: [
+      {
+        match: 'model-*',
+        prices: [
+          { validFrom: start, input: '0.20', output: '0.60', cachedInput: '0.05' },
+          { validFrom: change, input: '0.25', output: '0.75', cachedInput: '0.05' },
+        ],
+      },
+    ],
+    gpus: [{ match: { node: '*' }, prices: [{ validFrom: start, perGpuHour: '2.40' }] }],
+    energy: [{ validFrom: start, perKWh: '0.15' }],
+  };
+  const file = path.join(os.tmpdir(), `tm-bench-catalog-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify(catalog));
+  return file;
 }
 
 function percentile(values: number[], q: number): number {
@@ -426,7 +472,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startQueryApi(port: number): Promise<ChildProcess> {
+async function startQueryApi(port: number, priceCatalogFile: string): Promise<ChildProcess> {
   const entry = path.join(ROOT, 'dist', 'apps', 'query-api', 'apps', 'query-api', 'src', 'main.js');
   const child = spawn(process.execPath, [entry], {
     env: {
@@ -437,6 +483,7 @@ async function startQueryApi(port: number): Promise<ChildProcess> {
       HTTP_PORT: String(port),
       QUERY_RATE_LIMIT_PER_MINUTE: '0',
       LOG_LEVEL: 'warn',
+      PRICE_CATALOG_FILE: priceCatalogFile,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -500,7 +547,7 @@ async function main(): Promise<void> {
     }
     const rawEvents = await client.db(DB).collection(RAW_COLLECTIONS.tokens).countDocuments();
     const port = await freePort();
-    child = await startQueryApi(port);
+    child = await startQueryApi(port, benchCatalog(fromMs, endMs));
     const results = [];
     for (const q of queries(endMs)) {
       const api: number[] = [];
