@@ -12,6 +12,7 @@ import {
   gridTimes,
   keyOf,
   sortByKey,
+  toWholeMinutes,
   type TokenGroupField,
   type TokenKey,
 } from '../series/series.service';
@@ -158,8 +159,7 @@ export class CostService {
     filter: TokenSeriesFilter,
     groupBy: readonly TokenGroupField[],
   ): Promise<CostTotalsResponse> {
-    const fromMs = Math.floor(range.fromMs / 60_000) * 60_000;
-    const toMs = Math.ceil(range.toMs / 60_000) * 60_000;
+    const { fromMs, toMs } = toWholeMinutes(range);
     const series = await this.reader.tokenSeries(filter, fromMs, toMs);
     const pieces = splitAt(fromMs, toMs, catalog.priceChanges()).flatMap(([a, b]) => coveringPieces(a, b));
     const docs = await this.reader.tokenRollupsCovering(series, pieces);
@@ -189,8 +189,7 @@ export class CostService {
     groupBy: readonly TokenGroupField[],
     fleet: boolean,
   ): Promise<GpuCostTotalsResponse> {
-    const fromMs = Math.floor(range.fromMs / 60_000) * 60_000;
-    const toMs = Math.ceil(range.toMs / 60_000) * 60_000;
+    const { fromMs, toMs } = toWholeMinutes(range);
     const attribution = await attributeGpuCost(this.reader, catalog, attributionPieces(fromMs, toMs), filter, groupBy);
     const rows = new Map<string, { key: TokenKey; acc: GpuCostAccumulator }>();
     if (groupBy.length === 0) rows.set('{}', { key: {}, acc: new GpuCostAccumulator() });

@@ -113,8 +113,7 @@ export class SeriesService {
     filter: TokenSeriesFilter,
     groupBy: readonly TokenGroupField[],
   ): Promise<TokenTotalsResponse> {
-    const fromMs = Math.floor(range.fromMs / 60_000) * 60_000;
-    const toMs = Math.ceil(range.toMs / 60_000) * 60_000;
+    const { fromMs, toMs } = toWholeMinutes(range);
     const series = await this.reader.tokenSeries(filter, fromMs, toMs);
     const docs = await this.reader.tokenRollupsCovering(series, coveringPieces(fromMs, toMs));
     const rows = new Map<string, { key: TokenKey; acc: TokenAccumulator }>();
@@ -258,6 +257,11 @@ export class SeriesService {
     }
     return new Map([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
+}
+
+/** A totals range aligned outward to whole minutes (the finest rollup buckets). */
+export function toWholeMinutes(range: { fromMs: number; toMs: number }): { fromMs: number; toMs: number } {
+  return { fromMs: Math.floor(range.fromMs / 60_000) * 60_000, toMs: Math.ceil(range.toMs / 60_000) * 60_000 };
 }
 
 /**
