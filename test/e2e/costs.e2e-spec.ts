@@ -998,6 +998,56 @@ describe('month-to-date spend and budget gauges on /metrics', () => {
   });
 });
 
+describe('GET /v1/costs/budgets', () => {
+  const BUDGETS: Record<string, string> = {
+    'tenant-a': '500.000000',
+    'acme, "east"': '1000.000001',
+    nobody: '75.125000',
+  };
+  const item = (tenant: string, monthToDate: Map<string, string>) => {
+    const budget = BUDGETS[tenant] ?? '';
+    const spent = monthToDate.get(tenant) ?? '';
+    // Truncated to 2 decimals, from the exact micro-unit figures.
+    const micros = (decimal: string) => BigInt(decimal.replace('.', ''));
+    return { tenant, budget, monthToDate: spent, usedPct: Number((micros(spent) * 10_000n) / micros(budget)) / 100 };
+  };
+
+  it('answers every budgeted tenant with its spend since the UTC month start, the budget and the share used', async () => {
+    await expectEventually(
+      async () => {
+        const before = Date.now();
+        const body = await getOk('/v1/costs/budgets', {}, securedUrl, ADMIN_KEY);
+        // The month of the answer: the spend is the same for any "now" after the dataset.
+        const monthToDate = expectedMonthToDate(tokens, CATALOG, before);
+        expect(body).toEqual({
+          currency: 'USD',
+          month: new Date(before).toISOString().slice(0, 7),
+          from: new Date(Date.UTC(new Date(before).getUTCFullYear(), new Date(before).getUTCMonth(), 1)).toISOString(),
+          to: expect.any(String) as unknown,
+          items: ['acme, "east"', 'nobody', 'tenant-a'].map((tenant) => item(tenant, monthToDate)),
+        });
+        expect(Date.parse(body.to as string)).toBeGreaterThanOrEqual(before);
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: 'budgets of the admin key' },
+    );
+  });
+
+  it('shows a tenant key only its own budget', async () => {
+    const body = await getOk('/v1/costs/budgets', {}, securedUrl, TENANT_KEY);
+    const monthToDate = expectedMonthToDate(tokens, CATALOG, Date.now());
+    expect(body.items).toEqual([item('tenant-a', monthToDate)]);
+  });
+
+  it('needs a key when keys are on, and refuses any parameter', async () => {
+    expect((await get(`${securedUrl}/v1/costs/budgets`)).status).toBe(401);
+    const res = await get(`${securedUrl}/v1/costs/budgets?tenant=tenant-b`, { key: TENANT_KEY });
+    expect({ status: res.status, type: res.contentType.split(';')[0] }).toEqual({
+      status: 400,
+      type: 'application/problem+json',
+    });
+  });
+});
+
 describe('the price catalog at boot', () => {
   it('refuses to start on a catalog with a validFrom that is not a whole UTC hour', async () => {
     const bad: PriceCatalog = {

@@ -1,6 +1,6 @@
 import { register } from 'prom-client';
 import { QueryApiConfig } from '../config';
-import { BudgetMetrics, monthStartMs } from './budget-metrics';
+import { BudgetMetrics } from './budget-metrics';
 import type { CostService, CostTotalsResponse } from './cost.service';
 import { parsePriceCatalog } from './price-catalog';
 
@@ -28,16 +28,6 @@ async function gaugeValues(name: string): Promise<Record<string, number>> {
     (metric?.values ?? []).map((v) => [`${v.labels['tenant']}/${v.labels['currency']}`, v.value]),
   );
 }
-
-describe('monthStartMs', () => {
-  it('is midnight UTC of the first of the month', () => {
-    expect(new Date(monthStartMs(NOW)).toISOString()).toBe('2026-12-01T00:00:00.000Z');
-    expect(new Date(monthStartMs(Date.parse('2027-01-01T00:00:00Z'))).toISOString()).toBe('2027-01-01T00:00:00.000Z');
-    expect(new Date(monthStartMs(Date.parse('2026-12-31T23:59:59.999Z'))).toISOString()).toBe(
-      '2026-12-01T00:00:00.000Z',
-    );
-  });
-});
 
 describe('BudgetMetrics', () => {
   it('sets month-to-date spend of every budgeted tenant from the month so far, 0 without spend, nothing for others', async () => {

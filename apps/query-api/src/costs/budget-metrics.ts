@@ -7,6 +7,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Clock, gauge, PeriodicTask } from '@tokenmeter/telemetry';
 import { QueryApiConfig } from '../config';
+import { budgetReport } from './budgets';
 import { CostService } from './cost.service';
 
 const spend = gauge({
@@ -19,12 +20,6 @@ const budget = gauge({
   help: 'Monthly budget of the tenant from the price catalog, in the catalog currency',
   labelNames: ['tenant', 'currency'],
 });
-
-/** Start of the UTC calendar month holding `nowMs`. */
-export function monthStartMs(nowMs: number): number {
-  const now = new Date(nowMs);
-  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-}
 
 @Injectable()
 export class BudgetMetrics implements OnApplicationBootstrap, OnModuleDestroy {
@@ -48,19 +43,13 @@ export class BudgetMetrics implements OnApplicationBootstrap, OnModuleDestroy {
   async refresh(): Promise<void> {
     const catalog = this.config.priceCatalog;
     if (catalog === null) return;
-    const nowMs = this.clock.nowMs();
-    const totals = await this.costs.totals(catalog, { fromMs: monthStartMs(nowMs), toMs: nowMs }, {}, ['tenant']);
-    const byTenant = new Map<string, number>([...catalog.budgets.keys()].map((tenant) => [tenant, 0]));
-    for (const row of totals.rows) {
-      const tenant = row.key.tenant;
-      if (tenant !== undefined && byTenant.has(tenant)) byTenant.set(tenant, Number(row.cost));
-    }
+    const report = await budgetReport(this.costs, catalog, this.clock.nowMs(), {}, () => true);
     // A new month (or a tenant gone from the catalog) must not keep last month's labels.
     spend.reset();
     budget.reset();
-    for (const [tenant, amount] of byTenant) spend.set({ tenant, currency: catalog.currency }, amount);
-    for (const [tenant, micros] of catalog.budgets) {
-      budget.set({ tenant, currency: catalog.currency }, Number(micros) / 1_000_000);
+    for (const item of report.items) {
+      spend.set({ tenant: item.tenant, currency: report.currency }, Number(item.monthToDate));
+      budget.set({ tenant: item.tenant, currency: report.currency }, Number(item.budget));
     }
   }
 

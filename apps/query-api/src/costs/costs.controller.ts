@@ -3,14 +3,15 @@
 // CSV chargeback sheet (`Accept: text/csv`).
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Clock, CurrentPrincipal, type Principal, ProblemException } from '@tokenmeter/telemetry';
+import { Clock, CurrentPrincipal, mayAccessTenant, type Principal, ProblemException } from '@tokenmeter/telemetry';
 import type { FastifyReply } from 'fastify';
 import { QueryApiConfig } from '../config';
 import { ApiProblems, ApiQueryParams } from '../openapi/api-docs';
-import { COST_SERIES_RESPONSE, COST_TOTALS_RESPONSE } from '../openapi/response-schemas';
+import { BUDGETS_RESPONSE, COST_SERIES_RESPONSE, COST_TOTALS_RESPONSE } from '../openapi/response-schemas';
 import { type ParamSpec, parseParams, resolveRange } from '../params/query-params';
 import { RANGE, STEP, TOKEN_FILTERS, tokenFilter } from '../series/series.controller';
 import { planGrid } from '../series/time-grid';
+import { budgetReport, type BudgetsResponse } from './budgets';
 import {
   COST_VIEWS,
   type CostSeriesResponse,
@@ -121,6 +122,23 @@ export class CostsController {
     return p.view === 'gpus'
       ? this.costs.gpuSeries(catalog, grid, filter, p.groupBy ?? [], principal.tenants === null)
       : this.costs.series(catalog, grid, filter, p.groupBy ?? []);
+  }
+
+  @Get('budgets')
+  @ApiOperation({
+    summary: 'Month-to-date spend against monthly budgets',
+    description:
+      'Each tenant with a budget in the price catalog that the API key may read: its token-priced spend since the ' +
+      'start of the current UTC calendar month (the figure of `tokenmeter_cost_month_to_date`), its monthly budget ' +
+      'and the share used. Tenants without a budget are not listed.',
+  })
+  @ApiOkResponse({ schema: BUDGETS_RESPONSE })
+  @ApiProblems(400, 401, 404, 429)
+  async budgets(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<BudgetsResponse> {
+    parseParams(query, {});
+    return budgetReport(this.costs, this.catalog(), this.clock.nowMs(), tokenFilter({}, principal), (tenant) =>
+      mayAccessTenant(principal, tenant),
+    );
   }
 
   private catalog(): PriceCatalog {

@@ -240,3 +240,19 @@ export const COST_SERIES_RESPONSE: SchemaObject = {
     ),
   ],
 };
+
+export const BUDGETS_RESPONSE: SchemaObject = object({
+  currency,
+  month: { type: 'string', pattern: '^\\d{4}-\\d{2}$', description: 'the UTC calendar month, YYYY-MM' },
+  from: time,
+  to: time,
+  items: {
+    type: 'array',
+    items: object({
+      tenant: { type: 'string' },
+      budget: { ...costFigures.cost, description: 'monthly budget from the price catalog' },
+      monthToDate: { ...costFigures.cost, description: 'token-priced spend since the start of the month' },
+      usedPct: { type: ['number', 'null'], description: 'monthToDate / budget in percent (2 decimals, truncated)' },
+    }),
+  },
+});
