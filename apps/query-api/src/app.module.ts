@@ -11,6 +11,7 @@ import {
 } from '@tokenmeter/telemetry';
 import { MongoModule } from '@tokenmeter/storage';
 import { QueryApiConfig } from './config';
+import { ConsoleModule } from './console/console.module';
 import { CostsModule } from './costs/costs.module';
 import { EventsModule } from './events/events.module';
 import { SeriesModule } from './series/series.module';
@@ -30,6 +31,7 @@ export class QueryApiAppModule {
         EventsModule,
         SeriesModule,
         CostsModule,
+        ...(config.consoleDir === null ? [] : [ConsoleModule.forRoot(config.consoleDir)]),
         ...(rateLimited ? [rateLimitModule(config.rateLimit)] : []),
       ],
       providers: [

@@ -12,6 +12,7 @@ import {
   readEnv,
 } from '@tokenmeter/telemetry';
 import { storageEnv, type StorageSettings, storageSettings } from '@tokenmeter/storage';
+import { DEFAULT_CONSOLE_DIR } from './console/console-assets';
 import { parsePriceCatalog, type PriceCatalog } from './costs/price-catalog';
 
 export const queryApiEnv = {
@@ -43,6 +44,14 @@ export const queryApiEnv = {
     min: 1,
     max: 3_600,
   }),
+  CONSOLE_ENABLED: env.bool({
+    description: 'serve the web console at `/` (it calls the same /v1 endpoints with the user’s API key)',
+    default: true,
+  }),
+  CONSOLE_DIR: env.string({
+    description: 'directory of the built console (`npm run build:console`); default: the one next to the service',
+    default: DEFAULT_CONSOLE_DIR,
+  }),
   PRICE_CATALOG_FILE: env.file({
     description: 'JSON price catalog for /v1/costs (README "Costs"); unset: the cost endpoints answer 404',
     content: 'text',
@@ -70,6 +79,8 @@ export class QueryApiConfig {
     /** The price catalog, when PRICE_CATALOG_FILE names one. */
     readonly priceCatalog: PriceCatalog | null = null,
     readonly costMetricsIntervalMs = 60_000,
+    /** The directory of the built web console, or null when it is turned off. */
+    readonly consoleDir: string | null = null,
   ) {}
 
   static fromEnv(source: EnvSource): QueryApiConfig {
@@ -88,6 +99,7 @@ export class QueryApiConfig {
       { limit: e.QUERY_RATE_LIMIT_PER_MINUTE, windowMs: 60_000 },
       catalogOf(e.PRICE_CATALOG_FILE),
       e.COST_METRICS_INTERVAL_SECONDS * 1_000,
+      e.CONSOLE_ENABLED ? e.CONSOLE_DIR : null,
     );
   }
 }

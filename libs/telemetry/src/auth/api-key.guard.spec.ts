@@ -45,9 +45,16 @@ describe('ApiKeyGuard', () => {
     }
   });
 
-  it('leaves health, metrics and docs open', () => {
-    for (const url of ['/health/live', '/health/ready', '/metrics', '/docs', '/openapi.json']) {
+  it('leaves health, metrics, docs and the console page and files open', () => {
+    for (const url of ['/health/live', '/health/ready', '/metrics', '/docs', '/openapi.json', '/', '/?range=7d']) {
       expect(secured.canActivate(contextFor(url).context)).toBe(true);
+    }
+    expect(secured.canActivate(contextFor('/console/app-3f2a9c1b.js').context)).toBe(true);
+  });
+
+  it('keeps everything else behind a key, also paths that merely look like console ones', () => {
+    for (const url of ['/console/../v1/tokens/totals', '/console/a/b', '/v1/costs/budgets']) {
+      expect(() => secured.canActivate(contextFor(url).context)).toThrow();
     }
   });
 

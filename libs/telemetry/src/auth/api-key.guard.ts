@@ -5,10 +5,20 @@ import type { FastifyRequest } from 'fastify';
 import { ProblemException } from '../http/problem';
 import { type ApiKeyEntry, authenticate, bearerToken, type Principal } from './api-keys';
 
-/** Health, metrics and API docs stay open: probes and scrapers carry no keys. */
-const OPEN_PATHS = [/^\/health\/(live|ready)$/, /^\/metrics$/, /^\/docs(\/.*)?$/, /^\/openapi\.json$/];
+/**
+ * Health, metrics, the API docs and the web console's page and files stay open: probes and
+ * scrapers carry no keys, and the console holds no data (it asks for a key and calls /v1 with it).
+ */
+const OPEN_PATHS = [
+  /^\/health\/(live|ready)$/,
+  /^\/metrics$/,
+  /^\/docs(\/.*)?$/,
+  /^\/openapi\.json$/,
+  /^\/$/,
+  /^\/console\/[^/]+$/,
+];
 
-/** Health, metrics and the API docs: open to everyone, never rate-limited. */
+/** Health, metrics, the API docs and the console's files: open to everyone, never rate-limited. */
 export function isOpenPath(url: string): boolean {
   const path = url.split('?')[0] ?? '';
   return OPEN_PATHS.some((p) => p.test(path));

@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import { installSecurityHeaders, isDocsPath, securityHeadersFor } from './security-headers';
+import { installSecurityHeaders, isConsolePath, isDocsPath, securityHeadersFor } from './security-headers';
 
 async function appWithRoutes() {
   const app = Fastify();
@@ -44,6 +44,20 @@ describe('security headers', () => {
     const asset = await app.inject({ method: 'GET', url: '/docs/swagger-ui.css' });
     expect(asset.headers['cache-control']).toBe('public, max-age=3600');
     await app.close();
+  });
+
+  it('gives the web console a policy without inline scripts or styles, calling only its own origin', () => {
+    for (const url of ['/', '/?range=7d&tenant=acme', '/console/app-3f2a9c1b.js']) {
+      const csp = securityHeadersFor(url)['content-security-policy'] ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("style-src 'self';");
+      expect(csp).toContain("connect-src 'self';");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe');
+    }
+    expect(isConsolePath('/consoles')).toBe(false);
+    expect(isConsolePath('/v1/tokens/totals')).toBe(false);
   });
 
   it('never sends x-powered-by', async () => {

@@ -1,7 +1,8 @@
 // Response headers that tell browsers to treat every tokenmeter response as data, never as a page to
 // frame, sniff or run (OWASP secure headers), and keep tenant data out of shared caches. The APIs
-// are machine-to-machine; the one HTML page, Swagger UI at /docs, gets a policy that lets it load
-// its own scripts and styles and nothing else.
+// are machine-to-machine; the two HTML pages get policies that let them load their own files and
+// nothing else: Swagger UI at /docs, and the query API's web console at `/` (assets under
+// /console/), which has no inline script or style at all and may only call its own origin.
 import type { FastifyInstance } from 'fastify';
 
 const API_HEADERS: Readonly<Record<string, string>> = {
@@ -20,16 +21,28 @@ const DOCS_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/** The web console: scripts, styles and API calls from its own origin only; nothing inline. */
+const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/** `/` (with or without a query string, the console's shareable state) and /console/<file>. */
+export function isConsolePath(url: string): boolean {
+  return url === '/' || url.startsWith('/?') || url.startsWith('/console/');
+}
+
 export function isDocsPath(url: string): boolean {
   return url === '/docs' || url.startsWith('/docs/') || url.startsWith('/docs?');
 }
 
-/** The headers of a response to `url`; a handler's own cache-control (e.g. on /docs assets) wins. */
+/** The headers of a response to `url`; a handler's own cache-control (/docs and console assets) wins. */
 export function securityHeadersFor(url: string): Record<string, string> {
   const headers = { ...API_HEADERS };
   if (isDocsPath(url)) {
     headers['content-security-policy'] = DOCS_CSP;
     delete headers['cache-control'];
+  } else if (isConsolePath(url)) {
+    headers['content-security-policy'] = CONSOLE_CSP;
   }
   return headers;
 }
