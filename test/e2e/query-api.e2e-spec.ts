@@ -697,6 +697,9 @@ describe('hostile and malformed queries', () => {
     '/v1/events/gpus?gpuIndex=abc',
     '/v1/events/tokens/has%20spaces',
     '/v1/events/tokens/' + 'x'.repeat(200),
+    // Over the router's maxParamLength (256): Fastify's router answers before any route runs.
+    '/v1/events/tokens/' + 'x'.repeat(5_000),
+    '/v1/events/tokens/%E0%A4%A',
     '/v1/events/tokens/%24where',
     '/v1/events/tokens/abc?extra=1',
     '/v1/tokens/series/..%2f..%2fetc%2fpasswd',
@@ -724,6 +727,24 @@ describe('hostile and malformed queries', () => {
     expect(outcomes).toEqual([]);
     // Still serving after all of it.
     expect((await get(`${openUrl}/health/live`)).status).toBe(200);
+  });
+
+  it('answers a path segment over the router limit with 414 problem+json that does not echo it, with the usual headers', async () => {
+    const res = await fetch(`${openUrl}/v1/events/tokens/${'x'.repeat(5_000)}`);
+    const text = await res.text();
+    expect({
+      status: res.status,
+      type: res.headers.get('content-type'),
+      nosniff: res.headers.get('x-content-type-options'),
+      csp: res.headers.get('content-security-policy'),
+    }).toEqual({
+      status: 414,
+      type: 'application/problem+json; charset=utf-8',
+      nosniff: 'nosniff',
+      csp: "default-src 'none'; frame-ancestors 'none'",
+    });
+    expect(JSON.parse(text)).toMatchObject({ status: 414, title: 'URI Too Long' });
+    expect(text).not.toContain('xxxx');
   });
 
   it('names every bad parameter, and says how to narrow a range that is too large', async () => {

@@ -9,7 +9,7 @@ import { installHttpMetrics } from '../metrics/http-metrics';
 import { installCors } from './cors';
 import { installSecurityHeaders } from './security-headers';
 import { installSignalHandlers } from '../shutdown/shutdown';
-import { ProblemDetailsFilter } from './problem.filter';
+import { answerRouterError, ProblemDetailsFilter } from './problem.filter';
 
 export interface HttpAppOptions {
   module: Type<unknown> | DynamicModule;
@@ -40,6 +40,7 @@ export async function createHttpApp(opts: HttpAppOptions): Promise<NestFastifyAp
     requestTimeout: requestTimeoutMs,
     http: { maxHeaderSize: opts.maxHeaderBytes ?? 16 * 1024, headersTimeout: Math.min(10_000, requestTimeoutMs) },
     routerOptions: { maxParamLength: 256 },
+    frameworkErrors: answerRouterError,
     ...opts.fastify,
   });
   installHttpMetrics(adapter.getInstance());

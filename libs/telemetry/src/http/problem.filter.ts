@@ -4,6 +4,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, type ProblemBody, ProblemException, problemTitle } from './problem';
+import { securityHeadersFor } from './security-headers';
 
 interface ErrorWithStatus {
   statusCode?: unknown;
@@ -21,9 +22,11 @@ const FASTIFY_DETAILS: Record<string, string> = {
   FST_ERR_CTP_EMPTY_TYPE: 'The Content-Type header is empty.',
   FST_ERR_CTP_INVALID_TYPE: 'The Content-Type header is invalid.',
   FST_ERR_BAD_URL: 'The URL is malformed.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment of the URL is longer than the limit.',
 };
 
-export function toProblem(error: unknown, instance: string): { body: ProblemBody; headers: Record<string, string> } {
+/** The problem of `error`; `instance` (the request path) is left out where the path itself is the problem. */
+export function toProblem(error: unknown, instance?: string): { body: ProblemBody; headers: Record<string, string> } {
   if (error instanceof ProblemException) {
     return { body: error.toProblem(instance), headers: error.extras.headers ?? {} };
   }
@@ -36,7 +39,7 @@ export function toProblem(error: unknown, instance: string): { body: ProblemBody
         : typeof (response as { message?: unknown }).message === 'string'
           ? (response as { message: string }).message
           : problemTitle(status);
-    return { body: { type: 'about:blank', title: problemTitle(status), status, detail, instance }, headers: {} };
+    return { body: { type: 'about:blank', title: problemTitle(status), status, detail, ...at(instance) }, headers: {} };
   }
   const e = (error ?? {}) as ErrorWithStatus;
   const status = typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : 500;
@@ -46,7 +49,7 @@ export function toProblem(error: unknown, instance: string): { body: ProblemBody
     const detail =
       FASTIFY_DETAILS[code] ??
       (error instanceof SyntaxError ? 'The request body is not valid JSON.' : problemTitle(status));
-    return { body: { type: 'about:blank', title: problemTitle(status), status, detail, instance }, headers: {} };
+    return { body: { type: 'about:blank', title: problemTitle(status), status, detail, ...at(instance) }, headers: {} };
   }
   return {
     body: {
@@ -54,10 +57,28 @@ export function toProblem(error: unknown, instance: string): { body: ProblemBody
       title: problemTitle(500),
       status: 500,
       detail: 'An unexpected error occurred.',
-      instance,
+      ...at(instance),
     },
     headers: {},
   };
+}
+
+function at(instance: string | undefined): { instance?: string } {
+  return instance === undefined ? {} : { instance };
+}
+
+/**
+ * Fastify's `frameworkErrors`: the errors its router answers before any route or Nest filter runs
+ * (a path segment over `maxParamLength` → 414, a malformed URL → 400), as problem+json like every
+ * other error, without echoing the URL back. Such a reply skips the app's onSend hooks, so the
+ * security headers are set here.
+ */
+export function answerRouterError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { body } = toProblem(error);
+  void reply
+    .status(body.status)
+    .headers({ ...securityHeadersFor(request.url ?? ''), 'content-type': PROBLEM_CONTENT_TYPE })
+    .send(body);
 }
 
 @Catch()
