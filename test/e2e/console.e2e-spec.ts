@@ -74,7 +74,7 @@ describe('the built console', () => {
   it('serves every file the page loads, cached for good under its content hash, and revalidates by ETag', async () => {
     const html = await (await fetch(`${built.baseUrl}/`)).text();
     for (const asset of referencedAssets(html)) {
-      expect(asset).toMatch(/^\/console\/[\w.-]+-[0-9a-f]{8,}\.(js|css)$/);
+      expect(asset).toMatch(/^\/console\/[\w.-]+-[0-9A-Fa-f]{8,}\.(js|css)$/);
       const res = await fetch(`${built.baseUrl}${asset}`);
       expect({ asset, status: res.status }).toEqual({ asset, status: 200 });
       expect(res.headers.get('content-type')).toMatch(/^text\/(javascript|css); charset=utf-8$/);

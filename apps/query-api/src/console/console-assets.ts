@@ -20,7 +20,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** `app-3f2a9c1b.js`: a name that changes with the content, so it may be cached for good. */
-const HASHED_NAME = /-[0-9a-f]{8,}\.[a-z]+$/;
+const HASHED_NAME = /-[0-9A-Fa-f]{8,}\.[a-z]+$/;
 
 export interface ConsoleAsset {
   body: Buffer;
