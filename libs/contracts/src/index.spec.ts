@@ -3,14 +3,6 @@
  * without a new contract version. Imported through the path alias, as the apps do.
  */
 import * as contracts from '@tokenmeter/contracts';
-import type {
-  FieldError,
-  GpuSample,
-  SchemaName,
-  TokenUsageEvent,
-  ValidationOptions,
-  ValidationResult,
-} from '@tokenmeter/contracts';
 
 describe('@tokenmeter/contracts public API', () => {
   it('exports the validators and schemas', () => {
@@ -35,7 +27,8 @@ describe('@tokenmeter/contracts public API', () => {
       gpu: 'telemetry.gpu.v1',
       dlq: 'telemetry.dlq.v1',
     });
-    expect(contracts.SCHEMA_BY_TOPIC_KIND).toEqual({ tokens: 'tokens.v1', gpu: 'gpu.v1' });
+    expect(contracts.schemasOnTopic('tokens')).toEqual(['tokens.v1', 'tokens-interval.v1']);
+    expect(contracts.schemasOnTopic('gpu')).toEqual(['gpu.v1']);
     expect(contracts.HEADERS).toEqual({
       schema: 'schema',
       contentType: 'content-type',
@@ -50,18 +43,6 @@ describe('@tokenmeter/contracts public API', () => {
       errorClass: '__connect.errors.exception.class.name',
       errorMessage: '__connect.errors.exception.message',
       errorStage: '__connect.errors.stage',
-    });
-  });
-
-  it('exposes the result and option types', () => {
-    const options: ValidationOptions = { nowMs: 0, maxAgeMs: 1 };
-    const failure: ValidationResult<TokenUsageEvent | GpuSample> = { ok: false, errors: [{ path: '$', message: 'x' }] };
-    const errors: FieldError[] = failure.ok ? [] : failure.errors;
-    const schema: SchemaName = 'gpu.v1';
-    expect({ options, errors, schema }).toEqual({
-      options: { nowMs: 0, maxAgeMs: 1 },
-      errors: [{ path: '$', message: 'x' }],
-      schema: 'gpu.v1',
     });
   });
 

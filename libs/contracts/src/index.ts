@@ -29,15 +29,17 @@ export { GpuSampleSchema, MAX_GPU_MEMORY_MIB, validateGpuSample } from './gpu-sa
 export type { EventBySchemaName, SchemaName } from './event-schemas';
 export { EVENT_SCHEMAS, SCHEMA_NAMES, isSchemaName, validateEvent } from './event-schemas';
 
-export type { EventTopicKind, TopicKind } from './kafka';
+export type { EventRoute, EventTopicKind, TopicKind } from './kafka';
 export {
   CONTENT_TYPE_JSON,
   DEFAULT_TOPICS,
   DLQ_HEADERS,
+  EVENT_ROUTES,
   HEADERS,
-  SCHEMA_BY_TOPIC_KIND,
   gpuSeriesKey,
   isValidTraceparent,
+  messageKey,
+  schemasOnTopic,
   tokenSeriesKey,
 } from './kafka';
 

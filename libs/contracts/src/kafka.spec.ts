@@ -3,9 +3,11 @@ import {
   DEFAULT_TOPICS,
   DLQ_HEADERS,
   HEADERS,
-  SCHEMA_BY_TOPIC_KIND,
+  EVENT_ROUTES,
   gpuSeriesKey,
   isValidTraceparent,
+  messageKey,
+  schemasOnTopic,
   tokenSeriesKey,
 } from './kafka';
 import { buildGpuSample, buildTokenUsageEvent } from './testing';
@@ -39,9 +41,21 @@ describe('series keys (Kafka message keys, SPEC §4)', () => {
 });
 
 describe('topics and headers', () => {
-  it('maps each event topic kind to a known schema', () => {
-    expect(SCHEMA_BY_TOPIC_KIND).toEqual({ tokens: 'tokens.v1', gpu: 'gpu.v1' });
-    for (const schema of Object.values(SCHEMA_BY_TOPIC_KIND)) expect(SCHEMA_NAMES).toContain(schema);
+  it('routes every contract to an event topic, and every event topic carries a contract', () => {
+    expect(Object.keys(EVENT_ROUTES).sort()).toEqual([...SCHEMA_NAMES].sort());
+    const eventTopics = Object.keys(DEFAULT_TOPICS).filter((t) => t !== 'dlq');
+    for (const route of Object.values(EVENT_ROUTES)) expect(eventTopics).toContain(route.topic);
+    for (const topic of ['tokens', 'gpu'] as const) expect(schemasOnTopic(topic).length).toBeGreaterThan(0);
+  });
+
+  it('puts a series’ requests and intervals on one topic and key, with tokens.v1 first (the headerless default)', () => {
+    expect(schemasOnTopic('tokens')).toEqual(['tokens.v1', 'tokens-interval.v1']);
+    expect(schemasOnTopic('gpu')).toEqual(['gpu.v1']);
+    const series = { tenant: 'acme', model: 'llama', node: 'n1' };
+    const request = buildTokenUsageEvent(series);
+    const interval = { ...series, eventId: 'i', start: request.time, end: request.time } as never;
+    expect(messageKey('tokens-interval.v1', interval)).toBe(messageKey('tokens.v1', request));
+    expect(messageKey('gpu.v1', buildGpuSample({ node: 'n1', gpuIndex: 3 }))).toBe('n1|3');
   });
 
   it('uses the SPEC topic names by default', () => {

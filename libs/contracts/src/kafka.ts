@@ -1,6 +1,6 @@
 /** Kafka topics, message keys and headers shared by the producer and the processor (SPEC §4). */
 import type { GpuSample } from './gpu-sample';
-import type { SchemaName } from './event-schemas';
+import type { EventBySchemaName, SchemaName } from './event-schemas';
 import type { TokenUsageEvent } from './token-usage-event';
 
 /** Defaults only: the apps read the actual topic names from their config. */
@@ -12,11 +12,6 @@ export const DEFAULT_TOPICS = {
 
 export type TopicKind = keyof typeof DEFAULT_TOPICS;
 export type EventTopicKind = Exclude<TopicKind, 'dlq'>;
-
-export const SCHEMA_BY_TOPIC_KIND = {
-  tokens: 'tokens.v1',
-  gpu: 'gpu.v1',
-} as const satisfies Record<EventTopicKind, SchemaName>;
 
 /**
  * Message key for tokens.v1: one rollup series always lands on one partition, so each rollup
@@ -30,6 +25,37 @@ export function tokenSeriesKey(event: Pick<TokenUsageEvent, 'tenant' | 'model' |
 /** Message key for gpu.v1; see tokenSeriesKey. */
 export function gpuSeriesKey(sample: Pick<GpuSample, 'node' | 'gpuIndex'>): string {
   return `${sample.node}|${sample.gpuIndex}`;
+}
+
+/** Where one contract travels: its topic and the message key that keeps a series on one partition. */
+export interface EventRoute<N extends SchemaName> {
+  topic: EventTopicKind;
+  key: (event: EventBySchemaName[N]) => string;
+}
+
+/**
+ * The one routing table of the producer (where to publish, with which key) and the processor
+ * (what a topic may carry). Order matters: the first contract of a topic is assumed for a message
+ * without a schema header (a producer in another language may leave it out). tokens-interval.v1
+ * shares tokens.v1's topic and key, so a series' requests and intervals meet on one partition and
+ * its rollups keep a single writer.
+ */
+export const EVENT_ROUTES: { readonly [N in SchemaName]: EventRoute<N> } = {
+  'tokens.v1': { topic: 'tokens', key: tokenSeriesKey },
+  'tokens-interval.v1': { topic: 'tokens', key: tokenSeriesKey },
+  'gpu.v1': { topic: 'gpu', key: gpuSeriesKey },
+};
+
+/** The contracts a topic carries, in routing-table order (the first is the headerless default). */
+export function schemasOnTopic(topic: EventTopicKind): SchemaName[] {
+  return (Object.keys(EVENT_ROUTES) as SchemaName[]).filter((name) => EVENT_ROUTES[name].topic === topic);
+}
+
+/** The message key of `event` under contract `schema`. */
+export function messageKey<N extends SchemaName>(schema: N, event: EventBySchemaName[N]): string {
+  // EVENT_ROUTES[schema] is the route of N; TypeScript cannot correlate the indexed access with N.
+  const route = EVENT_ROUTES[schema] as unknown as EventRoute<N>;
+  return route.key(event);
 }
 
 export const HEADERS = {

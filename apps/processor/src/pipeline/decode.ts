@@ -1,14 +1,17 @@
 // Turns one Kafka message into a validated event, or into the reason it goes to the DLQ.
 import {
   type EventBySchemaName,
+  type EventTopicKind,
   formatFieldErrors,
   HEADERS,
   isValidTraceparent,
   type SchemaName,
+  schemasOnTopic,
   validateEvent,
 } from '@tokenmeter/contracts';
 
-export type EventKind = 'tokens' | 'gpu';
+/** The topic a consumer reads (the contracts' routing table says what each carries). */
+export type EventKind = EventTopicKind;
 
 /** The error classes written to the DLQ's error-class header. */
 export enum DeadLetterReason {
@@ -18,12 +21,6 @@ export enum DeadLetterReason {
   UnknownSchema = 'tokenmeter.UnknownSchema',
   Invalid = 'tokenmeter.ContractViolation',
 }
-
-/** What a topic may carry; the first is assumed when a message has no schema header. */
-export const TOPIC_SCHEMAS: Record<EventKind, readonly SchemaName[]> = {
-  tokens: ['tokens.v1', 'tokens-interval.v1'],
-  gpu: ['gpu.v1'],
-};
 
 /** A validated event together with its contract, so callers can narrow on `schema`. */
 export type DecodedEvent = { [N in SchemaName]: { schema: N; event: EventBySchemaName[N] } }[SchemaName];
@@ -66,7 +63,7 @@ export function decodeMessage(kind: EventKind, message: RawMessage, opts: Decode
     };
   }
   // Producers in other languages may omit the header; then the topic decides the schema.
-  const accepted = TOPIC_SCHEMAS[kind];
+  const accepted = schemasOnTopic(kind);
   const header = headerString(message.headers, HEADERS.schema);
   const schema = accepted.find((name) => name === (header ?? accepted[0]));
   if (schema === undefined) {

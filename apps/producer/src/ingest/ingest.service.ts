@@ -4,11 +4,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
   CONTENT_TYPE_JSON,
+  EVENT_ROUTES,
+  type EventBySchemaName,
   type FieldError,
-  gpuSeriesKey,
   HEADERS,
+  messageKey,
   type SchemaName,
-  tokenSeriesKey,
   validateGpuSample,
   validateTokenUsageEvent,
   validateTokenUsageInterval,
@@ -32,38 +33,22 @@ export interface IngestResult {
   rejected: RejectedEvent[];
 }
 
-interface KindSpec {
-  schema: SchemaName;
-  topic: (config: ProducerConfig) => string;
-  validate: (input: unknown, opts: ValidationOptions) => ValidationResult<{ tenant?: string | undefined }>;
-  key: (event: never) => string;
+/** What each ingest endpoint accepts; its topic and message key are the contract's (EVENT_ROUTES). */
+interface KindSpec<N extends SchemaName = SchemaName> {
+  schema: N;
+  validate: (input: unknown, opts: ValidationOptions) => ValidationResult<EventBySchemaName[N]>;
   /** GPU telemetry belongs to the fleet, not to a tenant: only all-tenant keys may write it. */
   fleetWide: boolean;
 }
 
-const KINDS: Record<EventKind, KindSpec> = {
-  tokens: {
-    schema: 'tokens.v1',
-    topic: (c) => c.kafka.topics.tokens,
-    validate: validateTokenUsageEvent,
-    key: tokenSeriesKey,
-    fleetWide: false,
-  },
-  // Same topic and key as tokens.v1: a series' requests and intervals share one partition.
+const KINDS: { [K in EventKind]: KindSpec } = {
+  tokens: { schema: 'tokens.v1', validate: validateTokenUsageEvent, fleetWide: false } satisfies KindSpec<'tokens.v1'>,
   tokenIntervals: {
     schema: 'tokens-interval.v1',
-    topic: (c) => c.kafka.topics.tokens,
     validate: validateTokenUsageInterval,
-    key: tokenSeriesKey,
     fleetWide: false,
-  },
-  gpu: {
-    schema: 'gpu.v1',
-    topic: (c) => c.kafka.topics.gpu,
-    validate: validateGpuSample,
-    key: gpuSeriesKey,
-    fleetWide: true,
-  },
+  } satisfies KindSpec<'tokens-interval.v1'>,
+  gpu: { schema: 'gpu.v1', validate: validateGpuSample, fleetWide: true } satisfies KindSpec<'gpu.v1'>,
 };
 
 /** The built-in sources publish as the fleet itself. */
@@ -118,7 +103,7 @@ export class IngestService {
         rejected.push({ index, errors: result.errors });
         return;
       }
-      const tenant = result.value.tenant;
+      const tenant = 'tenant' in result.value ? result.value.tenant : undefined;
       if (tenant !== undefined && !mayAccessTenant(principal, tenant)) {
         rejected.push({
           index,
@@ -126,7 +111,7 @@ export class IngestService {
         });
         return;
       }
-      messages.push({ key: spec.key(result.value as never), value: JSON.stringify(result.value), headers });
+      messages.push({ key: messageKey(spec.schema, result.value), value: JSON.stringify(result.value), headers });
     });
     const count = (outcome: string, n: number) => {
       if (n > 0) ingestedEvents.inc({ schema: spec.schema, outcome }, n);
@@ -144,7 +129,7 @@ export class IngestService {
       });
     }
 
-    const topic = spec.topic(this.config);
+    const topic = this.config.kafka.topics[EVENT_ROUTES[spec.schema].topic];
     try {
       await this.publisher.publish(topic, messages);
     } catch (error) {
