@@ -71,20 +71,45 @@ describe('producer ingest with API keys', () => {
 
   it('lets only an all-tenant key write GPU telemetry', async () => {
     const sample = ndjson([buildGpuSample()]);
-    expect((await post('/v1/gpus', sample, ACME_KEY)).status).toBe(403);
+    const forbidden = await post('/v1/gpus', sample, ACME_KEY);
+    expect({ status: forbidden.status, type: forbidden.body.type }).toEqual({
+      status: 403,
+      type: 'urn:tokenmeter:problem:ingest.fleet-key-required',
+    });
     expect((await post('/v1/gpus', sample, FLEET_KEY)).body).toMatchObject({ accepted: 1 });
   });
 
   it('streams NDJSON within the limits: too many events or bytes is 413, a bad line rejects only itself', async () => {
     const tooMany = Array.from({ length: 51 }, () => buildTokenUsageEvent({ tenant: 'acme' }));
-    expect((await post('/v1/tokens', ndjson(tooMany), FLEET_KEY)).status).toBe(413);
+    const tooManyAnswer = await post('/v1/tokens', ndjson(tooMany), FLEET_KEY);
+    expect({ status: tooManyAnswer.status, type: tooManyAnswer.body.type }).toEqual({
+      status: 413,
+      type: 'urn:tokenmeter:problem:ingest.too-many-events',
+    });
     const mixed = `${JSON.stringify(buildTokenUsageEvent({ tenant: 'acme' }))}\n{not json\n`;
     expect((await post('/v1/tokens', mixed, FLEET_KEY)).body).toEqual({
       accepted: 1,
       rejected: [{ index: 1, errors: [{ path: '$', message: 'line 2 is not valid JSON' }] }],
     });
     const huge = `${JSON.stringify(buildTokenUsageEvent({ tenant: 'acme' }))}\n${' '.repeat(70_000)}\n`;
-    expect((await post('/v1/tokens', huge, FLEET_KEY)).status).toBe(413);
+    const hugeAnswer = await post('/v1/tokens', huge, FLEET_KEY);
+    expect({ status: hugeAnswer.status, type: hugeAnswer.body.type }).toEqual({
+      status: 413,
+      type: 'urn:tokenmeter:problem:ingest.body-too-large',
+    });
+  });
+
+  it('answers a request without one valid event with a problem typed by what went wrong, naming each error', async () => {
+    const res = await post('/v1/tokens', ndjson([{ tenant: 'acme' }]), FLEET_KEY);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(res.body).toMatchObject({
+      type: 'urn:tokenmeter:problem:ingest.no-valid-events',
+      title: 'No event of the request is valid',
+      status: 400,
+      detail: 'None of the 1 events is valid.',
+    });
+    expect((res.body.errors as { path: string }[]).map((e) => e.path)).toContain('$[0].eventId');
   });
 
   it('answers 429 with Retry-After once a key used its requests per minute', async () => {

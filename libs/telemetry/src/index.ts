@@ -7,6 +7,8 @@ export * from './logging/logging.module';
 export * from './metrics/registry';
 export * from './metrics/http-metrics';
 export * from './http/problem';
+export * from './http/problem-types';
+export * from './errors/domain-error';
 export * from './http/problem.filter';
 export * from './http/http-app';
 export * from './health/readiness';

@@ -1,6 +1,6 @@
-import { problemOf } from '@tokenmeter/telemetry/testing';
+import { domainErrorOf } from '@tokenmeter/telemetry/testing';
 import { Readable } from 'node:stream';
-import { problemOfAsync } from '@tokenmeter/telemetry/testing';
+import { domainErrorOfAsync } from '@tokenmeter/telemetry/testing';
 import { parseIngestBody, readNdjsonStream } from './ingest-body';
 
 describe('parseIngestBody', () => {
@@ -21,16 +21,16 @@ describe('parseIngestBody', () => {
   });
 
   it('answers 400 for malformed or empty JSON and scalars', () => {
-    expect(problemOf(() => parseIngestBody('application/json', '{', 10)).httpStatus).toBe(400);
-    expect(problemOf(() => parseIngestBody('application/json', '[]', 10)).httpStatus).toBe(400);
-    expect(problemOf(() => parseIngestBody('application/json', '42', 10)).httpStatus).toBe(400);
-    expect(problemOf(() => parseIngestBody('application/x-ndjson', '\n\n', 10)).httpStatus).toBe(400);
+    expect(domainErrorOf(() => parseIngestBody('application/json', '{', 10)).code).toBe('ingest.malformed-body');
+    expect(domainErrorOf(() => parseIngestBody('application/json', '[]', 10)).code).toBe('ingest.no-events');
+    expect(domainErrorOf(() => parseIngestBody('application/json', '42', 10)).code).toBe('ingest.malformed-body');
+    expect(domainErrorOf(() => parseIngestBody('application/x-ndjson', '\n\n', 10)).code).toBe('ingest.no-events');
   });
 
   it('answers 413 past the per-request event limit', () => {
-    const problem = problemOf(() => parseIngestBody('application/json', '[{},{},{}]', 2));
-    expect(problem.httpStatus).toBe(413);
-    expect(problem.detail).toContain('at most 2 events');
+    const problem = domainErrorOf(() => parseIngestBody('application/json', '[{},{},{}]', 2));
+    expect(problem.code).toBe('ingest.too-many-events');
+    expect(problem.message).toContain('at most 2 events');
   });
 });
 
@@ -59,15 +59,15 @@ describe('readNdjsonStream', () => {
   });
 
   it('answers 413 as soon as the byte or event limit is crossed', async () => {
-    const tooMany = await problemOfAsync(readNdjsonStream(chunks('{}\n{}\n{}\n{}\n'), limits));
-    expect(tooMany.httpStatus).toBe(413);
-    expect(tooMany.detail).toContain('at most 3 events');
-    const tooBig = await problemOfAsync(readNdjsonStream(chunks('x'.repeat(600), 'y'.repeat(600)), limits));
-    expect(tooBig.httpStatus).toBe(413);
-    expect(tooBig.detail).toContain('1000 bytes');
+    const tooMany = await domainErrorOfAsync(readNdjsonStream(chunks('{}\n{}\n{}\n{}\n'), limits));
+    expect(tooMany.code).toBe('ingest.too-many-events');
+    expect(tooMany.message).toContain('at most 3 events');
+    const tooBig = await domainErrorOfAsync(readNdjsonStream(chunks('x'.repeat(600), 'y'.repeat(600)), limits));
+    expect(tooBig.code).toBe('ingest.body-too-large');
+    expect(tooBig.message).toContain('1000 bytes');
   });
 
   it('answers 400 for a body without events', async () => {
-    expect((await problemOfAsync(readNdjsonStream(chunks('\n \n'), limits))).httpStatus).toBe(400);
+    expect((await domainErrorOfAsync(readNdjsonStream(chunks('\n \n'), limits))).code).toBe('ingest.no-events');
   });
 });

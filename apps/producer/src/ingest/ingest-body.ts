@@ -6,7 +6,7 @@
 // plus the whole text, and a body over the byte or event limit is refused as soon as it
 // crosses it instead of after it has been read in full.
 import { StringDecoder } from 'node:string_decoder';
-import { ProblemException } from '@tokenmeter/telemetry';
+import { DomainError } from '@tokenmeter/telemetry';
 
 export type BodyItem = { ok: true; value: unknown } | { ok: false; message: string };
 
@@ -19,10 +19,10 @@ export function mediaTypeOf(contentType: string | undefined): string {
 export function parseIngestBody(contentType: string | undefined, text: string, maxEvents: number): BodyItem[] {
   const mediaType = mediaTypeOf(contentType);
   const items = (NDJSON_TYPES as readonly string[]).includes(mediaType) ? parseNdjson(text) : parseJson(text);
-  if (items.length === 0) throw new ProblemException(400, 'The request contains no events.');
+  if (items.length === 0) throw new DomainError('ingest.no-events', 'The request contains no events.');
   if (items.length > maxEvents) {
-    throw new ProblemException(
-      413,
+    throw new DomainError(
+      'ingest.too-many-events',
       `A request may carry at most ${maxEvents} events; this one has ${items.length}. Split it.`,
     );
   }
@@ -34,11 +34,14 @@ function parseJson(text: string): BodyItem[] {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ProblemException(400, 'The request body is not valid JSON.');
+    throw new DomainError('ingest.malformed-body', 'The request body is not valid JSON.');
   }
   if (Array.isArray(parsed)) return parsed.map((value: unknown) => ({ ok: true, value }));
   if (typeof parsed === 'object' && parsed !== null) return [{ ok: true, value: parsed }];
-  throw new ProblemException(400, 'The request body must be a JSON object (one event) or an array of events.');
+  throw new DomainError(
+    'ingest.malformed-body',
+    'The request body must be a JSON object (one event) or an array of events.',
+  );
 }
 
 function parseNdjson(text: string): BodyItem[] {
@@ -81,7 +84,10 @@ export async function readNdjsonStream(
     const trimmed = line.trim();
     if (trimmed === '') return;
     if (items.length >= maxEvents) {
-      throw new ProblemException(413, `A request may carry at most ${maxEvents} events; this one has more. Split it.`);
+      throw new DomainError(
+        'ingest.too-many-events',
+        `A request may carry at most ${maxEvents} events; this one has more. Split it.`,
+      );
     }
     try {
       items.push({ ok: true, value: JSON.parse(trimmed) as unknown });
@@ -93,7 +99,7 @@ export async function readNdjsonStream(
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     bytes += buffer.length;
     if (bytes > maxBytes) {
-      throw new ProblemException(413, `The request body is larger than the limit of ${maxBytes} bytes.`);
+      throw new DomainError('ingest.body-too-large', `The request body is larger than the limit of ${maxBytes} bytes.`);
     }
     const text = rest + decoder.write(buffer);
     let start = 0;
@@ -104,6 +110,6 @@ export async function readNdjsonStream(
     rest = text.slice(start);
   }
   take(rest + decoder.end());
-  if (items.length === 0) throw new ProblemException(400, 'The request contains no events.');
+  if (items.length === 0) throw new DomainError('ingest.no-events', 'The request contains no events.');
   return new ParsedNdjson(items);
 }

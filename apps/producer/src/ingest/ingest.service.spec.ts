@@ -1,6 +1,6 @@
 import { HEADERS, tokenSeriesKey } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
-import { FixedClock, problemOfAsync } from '@tokenmeter/telemetry/testing';
+import { FixedClock, domainErrorOfAsync } from '@tokenmeter/telemetry/testing';
 import { ProducerConfig } from '../config';
 import { type EventPublisher, type OutgoingMessage, PublishError } from '../kafka/event-publisher';
 import { IngestService } from './ingest.service';
@@ -58,26 +58,26 @@ describe('IngestService', () => {
 
   it('answers 400 naming every error when nothing is valid, and publishes nothing', async () => {
     const { service, publisher } = setup();
-    const problem = await problemOfAsync(
+    const problem = await domainErrorOfAsync(
       service.ingest(
         'gpu',
         [{ ok: true, value: { ...buildGpuSample({}, { nowMs: NOW }), powerW: -1, extra: 1 } }],
         TRACE,
       ),
     );
-    expect(problem.httpStatus).toBe(400);
+    expect(problem.code).toBe('ingest.no-valid-events');
     expect(problem.extras.errors?.map((e) => e.path).sort()).toEqual(['$[0].extra', '$[0].powerW']);
     expect(publisher.sent).toEqual([]);
   });
 
-  it('answers 503 with Retry-After when Kafka cannot take the events', async () => {
+  it('says Kafka is unavailable, with when to retry, when Kafka cannot take the events', async () => {
     const { service, publisher } = setup();
     publisher.failWith = new PublishError('broker down');
-    const problem = await problemOfAsync(
+    const problem = await domainErrorOfAsync(
       service.ingest('gpu', [{ ok: true, value: buildGpuSample({}, { nowMs: NOW }) }], TRACE),
     );
-    expect(problem.httpStatus).toBe(503);
-    expect(problem.extras.headers).toEqual({ 'retry-after': '7' });
+    expect(problem.code).toBe('ingest.kafka-unavailable');
+    expect(problem.extras.retryAfterSeconds).toBe(7);
   });
 
   it('lets unexpected publisher errors through as 500s', async () => {
@@ -116,9 +116,9 @@ describe('IngestService', () => {
       { index: 1, errors: [{ path: '$.tenant', message: 'this API key may not write tenant "globex"' }] },
     ]);
     expect(publisher.sent[0]?.messages).toHaveLength(1);
-    const gpu = await problemOfAsync(
+    const gpu = await domainErrorOfAsync(
       service.ingest('gpu', [{ ok: true, value: buildGpuSample({}, { nowMs: NOW }) }], TRACE, acmeOnly),
     );
-    expect(gpu.httpStatus).toBe(403);
+    expect(gpu.code).toBe('ingest.fleet-key-required');
   });
 });

@@ -16,7 +16,7 @@ import {
   type ValidationOptions,
   type ValidationResult,
 } from '@tokenmeter/contracts';
-import { Clock, counter, mayAccessTenant, type Principal, ProblemException } from '@tokenmeter/telemetry';
+import { Clock, counter, DomainError, mayAccessTenant, type Principal } from '@tokenmeter/telemetry';
 import { ProducerConfig } from '../config';
 import { EventPublisher, type OutgoingMessage, PublishError } from '../kafka/event-publisher';
 import type { BodyItem } from './ingest-body';
@@ -81,7 +81,10 @@ export class IngestService {
   ): Promise<IngestResult> {
     const spec = KINDS[kind];
     if (spec.fleetWide && principal.tenants !== null) {
-      throw new ProblemException(403, 'GPU telemetry may only be written with an API key for all tenants ("*").');
+      throw new DomainError(
+        'ingest.fleet-key-required',
+        'GPU telemetry may only be written with an API key for all tenants ("*").',
+      );
     }
     const nowMs = this.clock.nowMs();
     const options = { nowMs, maxAgeMs: this.config.ingest.maxEventAgeMs };
@@ -119,7 +122,7 @@ export class IngestService {
     count('rejected', rejected.length);
 
     if (messages.length === 0) {
-      throw new ProblemException(400, `None of the ${items.length} events is valid.`, {
+      throw new DomainError('ingest.no-valid-events', `None of the ${items.length} events is valid.`, {
         errors: rejected
           .slice(0, MAX_REJECTIONS_IN_PROBLEM)
           .flatMap((r) =>
@@ -136,10 +139,10 @@ export class IngestService {
       if (!(error instanceof PublishError)) throw error;
       count('unavailable', messages.length);
       this.logger.warn({ err: error.message, traceparent, events: messages.length }, 'Kafka could not take the events');
-      throw new ProblemException(
-        503,
+      throw new DomainError(
+        'ingest.kafka-unavailable',
         'Kafka cannot take the events now; none of this request was accepted. Retry later.',
-        { headers: { 'retry-after': String(this.config.ingest.retryAfterS) } },
+        { retryAfterSeconds: this.config.ingest.retryAfterS },
       );
     }
     count('accepted', messages.length);

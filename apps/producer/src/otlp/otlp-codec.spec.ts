@@ -13,7 +13,7 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { problemOf } from '@tokenmeter/telemetry/testing';
+import { domainErrorOf } from '@tokenmeter/telemetry/testing';
 import { OTLP_DESCRIPTOR } from './otlp-descriptor.generated';
 import {
   decodeMetrics,
@@ -100,12 +100,18 @@ describe('OTLP codec', () => {
   it('answers 400 for truncated protobuf, non-JSON and a body that is not a request', async () => {
     const { spans } = await sdkSpans();
     const bytes = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans) ?? new Uint8Array());
-    expect(problemOf(() => decodeTraces('protobuf', bytes.subarray(0, bytes.length - 7))).httpStatus).toBe(400);
-    expect(problemOf(() => decodeTraces('protobuf', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]))).httpStatus).toBe(400);
-    expect(problemOf(() => decodeTraces('json', '{"resourceSpans":')).httpStatus).toBe(400);
-    expect(problemOf(() => decodeTraces('json', '[1,2]')).httpStatus).toBe(400);
-    expect(problemOf(() => decodeTraces('json', '{"resourceSpans":5}')).httpStatus).toBe(400);
-    expect(problemOf(() => decodeMetrics('json', '{"resourceMetrics":[{"scopeMetrics":"x"}]}')).httpStatus).toBe(400);
+    expect(domainErrorOf(() => decodeTraces('protobuf', bytes.subarray(0, bytes.length - 7))).code).toBe(
+      'otlp.malformed',
+    );
+    expect(domainErrorOf(() => decodeTraces('protobuf', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]))).code).toBe(
+      'otlp.malformed',
+    );
+    expect(domainErrorOf(() => decodeTraces('json', '{"resourceSpans":')).code).toBe('otlp.malformed');
+    expect(domainErrorOf(() => decodeTraces('json', '[1,2]')).code).toBe('otlp.malformed');
+    expect(domainErrorOf(() => decodeTraces('json', '{"resourceSpans":5}')).code).toBe('otlp.malformed');
+    expect(domainErrorOf(() => decodeMetrics('json', '{"resourceMetrics":[{"scopeMetrics":"x"}]}')).code).toBe(
+      'otlp.malformed',
+    );
   });
 
   it('rejects a malformed span alone: wrong id, wrong attribute value type, too many attributes', () => {
@@ -178,6 +184,6 @@ describe('OTLP codec', () => {
   it('decodes gzip only where the HTTP layer inflated it (a gzip body here is undecodable)', async () => {
     const { spans } = await sdkSpans();
     const bytes = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans) ?? new Uint8Array());
-    expect(problemOf(() => decodeTraces('protobuf', gzipSync(bytes))).httpStatus).toBe(400);
+    expect(domainErrorOf(() => decodeTraces('protobuf', gzipSync(bytes))).code).toBe('otlp.malformed');
   });
 });

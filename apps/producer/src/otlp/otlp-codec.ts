@@ -11,7 +11,7 @@
  * rejected alone (partial success), so the rest of the export still counts.
  */
 import { Field, Root, Type } from 'protobufjs';
-import { ProblemException } from '@tokenmeter/telemetry';
+import { DomainError } from '@tokenmeter/telemetry';
 import { OTLP_DESCRIPTOR } from './otlp-descriptor.generated';
 
 export type OtlpEncoding = 'protobuf' | 'json';
@@ -92,7 +92,7 @@ function readBody(signal: OtlpSignal, encoding: OtlpEncoding, body: Buffer | str
     try {
       return JSON.parse(typeof body === 'string' ? body : body.toString('utf8')) as unknown;
     } catch {
-      throw new ProblemException(400, 'The request body is not valid JSON.');
+      throw new DomainError('otlp.malformed', 'The request body is not valid JSON.');
     }
   }
   const type = TYPES[signal].request;
@@ -101,7 +101,7 @@ function readBody(signal: OtlpSignal, encoding: OtlpEncoding, body: Buffer | str
     return type.toObject(message, { longs: String, enums: Number, bytes: Array });
   } catch (error) {
     const reason = error instanceof Error ? error.message.slice(0, 200) : 'undecodable';
-    throw new ProblemException(400, `The request body is not a protobuf ${type.name}: ${reason}.`);
+    throw new DomainError('otlp.malformed', `The request body is not a protobuf ${type.name}: ${reason}.`);
   }
 }
 
@@ -116,7 +116,7 @@ function envelopeList(parent: Obj, field: string, where: string): Obj[] {
   const value = parent[field];
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || !value.every(isObj)) {
-    throw new ProblemException(400, `${where}.${field} must be a list of objects.`);
+    throw new DomainError('otlp.malformed', `${where}.${field} must be a list of objects.`);
   }
   return value;
 }
@@ -223,7 +223,8 @@ function resourceOf(parent: Obj): Decoded<Attributes> {
 
 export function decodeTraces(encoding: OtlpEncoding, body: Buffer | string): DecodedTraces {
   const request = readBody('traces', encoding, body);
-  if (!isObj(request)) throw new ProblemException(400, 'The request body must be an ExportTraceServiceRequest object.');
+  if (!isObj(request))
+    throw new DomainError('otlp.malformed', 'The request body must be an ExportTraceServiceRequest object.');
   const spans: Decoded<OtlpSpan>[] = [];
   for (const resourceSpans of envelopeList(request, 'resourceSpans', '$')) {
     const resource = resourceOf(resourceSpans);
@@ -231,7 +232,7 @@ export function decodeTraces(encoding: OtlpEncoding, body: Buffer | string): Dec
       const rawSpans = scopeSpans.spans;
       if (rawSpans === undefined || rawSpans === null) continue;
       if (!Array.isArray(rawSpans))
-        throw new ProblemException(400, '$.resourceSpans[].scopeSpans[].spans must be a list.');
+        throw new DomainError('otlp.malformed', '$.resourceSpans[].scopeSpans[].spans must be a list.');
       for (const raw of rawSpans as unknown[]) {
         if (!resource.ok) {
           spans.push(resource);
@@ -271,7 +272,7 @@ const DATA_FIELDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summa
 export function decodeMetrics(encoding: OtlpEncoding, body: Buffer | string): DecodedMetrics {
   const request = readBody('metrics', encoding, body);
   if (!isObj(request))
-    throw new ProblemException(400, 'The request body must be an ExportMetricsServiceRequest object.');
+    throw new DomainError('otlp.malformed', 'The request body must be an ExportMetricsServiceRequest object.');
   const result: DecodedMetrics = { histogramPoints: [], otherPoints: 0 };
   for (const resourceMetrics of envelopeList(request, 'resourceMetrics', '$')) {
     const resource = resourceOf(resourceMetrics);
@@ -286,9 +287,12 @@ export function decodeMetrics(encoding: OtlpEncoding, body: Buffer | string): De
           continue;
         }
         if (!isObj(histogram))
-          throw new ProblemException(400, '$.resourceMetrics[].scopeMetrics[].metrics[].histogram must be an object.');
+          throw new DomainError(
+            'otlp.malformed',
+            '$.resourceMetrics[].scopeMetrics[].metrics[].histogram must be an object.',
+          );
         const points = histogram.dataPoints ?? [];
-        if (!Array.isArray(points)) throw new ProblemException(400, 'histogram.dataPoints must be a list.');
+        if (!Array.isArray(points)) throw new DomainError('otlp.malformed', 'histogram.dataPoints must be a list.');
         const metricName = typeof metric.name === 'string' ? metric.name : '';
         const temporality = int64Number(histogram.aggregationTemporality ?? 0);
         for (const raw of points as unknown[]) {

@@ -7,7 +7,7 @@
 import { createGunzip } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { ProblemException } from '@tokenmeter/telemetry';
+import { DomainError } from '@tokenmeter/telemetry';
 
 export const OTLP_PATHS: readonly string[] = ['/v1/traces', '/v1/metrics'];
 export const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
@@ -27,7 +27,12 @@ export function installOtlpBodyParsing(fastify: FastifyInstance): void {
       return;
     }
     if (encoding !== 'gzip') {
-      done(new ProblemException(415, `Content-Encoding ${encoding.slice(0, 32)} is not supported; use gzip or none.`));
+      done(
+        new DomainError(
+          'otlp.unsupported-encoding',
+          `Content-Encoding ${encoding.slice(0, 32)} is not supported; use gzip or none.`,
+        ),
+      );
       return;
     }
     // Fastify compares Content-Length with receivedEncodedLength when a hook changed the stream.

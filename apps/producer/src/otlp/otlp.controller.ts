@@ -4,7 +4,7 @@
  * JSON, gzip or not; auth and rate limits are the app's global guards, as for the JSON routes.
  */
 import { Body, Controller, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { CurrentPrincipal, type Principal, ProblemException, setRequestTraceparent } from '@tokenmeter/telemetry';
+import { CurrentPrincipal, DomainError, type Principal, setRequestTraceparent } from '@tokenmeter/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mediaTypeOf } from '../ingest/ingest-body';
 import { traceparentFor } from '../ingest/trace-context';
@@ -49,7 +49,7 @@ export class OtlpController {
   ): Promise<Buffer | string> {
     const encoding: OtlpEncoding | undefined = encodingOf(mediaTypeOf(req.headers['content-type']));
     if (encoding === undefined || !(Buffer.isBuffer(body) || typeof body === 'string')) {
-      throw new ProblemException(415, `Send ${PROTOBUF_MEDIA_TYPE} or application/json.`);
+      throw new DomainError('otlp.unsupported-media-type', `Send ${PROTOBUF_MEDIA_TYPE} or application/json.`);
     }
     const traceparent = traceparentFor(req.headers.traceparent);
     setRequestTraceparent(req.raw, traceparent);

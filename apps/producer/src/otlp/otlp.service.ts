@@ -6,7 +6,7 @@
  * usage are counted in tokenmeter_otlp_items_total{outcome="ignored"} and otherwise ignored.
  */
 import { Injectable } from '@nestjs/common';
-import { Clock, counter, type Principal, ProblemException } from '@tokenmeter/telemetry';
+import { Clock, counter, DomainError, isDomainError, type Principal } from '@tokenmeter/telemetry';
 import { ProducerConfig } from '../config';
 import type { BodyItem } from '../ingest/ingest-body';
 import { type EventKind, type IngestResult, IngestService, type RejectedEvent } from '../ingest/ingest.service';
@@ -121,7 +121,10 @@ export class OtlpService {
   private checkCount(count: number, what: string): void {
     const max = this.config.ingest.maxEventsPerRequest;
     if (count > max) {
-      throw new ProblemException(413, `An export may carry at most ${max} ${what}; this one has ${count}. Split it.`);
+      throw new DomainError(
+        'otlp.too-many-items',
+        `An export may carry at most ${max} ${what}; this one has ${count}. Split it.`,
+      );
     }
   }
 
@@ -136,7 +139,7 @@ export class OtlpService {
     try {
       return await this.ingestService.ingest(kind, items, traceparent, principal);
     } catch (error) {
-      if (!(error instanceof ProblemException) || error.httpStatus !== 400) throw error;
+      if (!isDomainError(error, 'ingest.no-valid-events')) throw error;
       const listed = Array.isArray(error.extras.rejected) ? (error.extras.rejected as RejectedEvent[]) : [];
       const rejected: RejectedEvent[] = items.map(
         (_item, index) =>

@@ -1,5 +1,5 @@
 import { buildGpuSample } from '@tokenmeter/contracts/testing/factories';
-import { ProblemException, ReadinessRegistry } from '@tokenmeter/telemetry';
+import { DomainError, ReadinessRegistry } from '@tokenmeter/telemetry';
 import { FixedClock } from '@tokenmeter/telemetry/testing';
 import { ProducerConfig } from '../config';
 import type { BodyItem } from '../ingest/ingest-body';
@@ -14,7 +14,8 @@ class FakeIngest {
   unavailable = false;
 
   ingest(kind: EventKind, items: BodyItem[]): Promise<IngestResult> {
-    if (this.unavailable) return Promise.reject(new ProblemException(503, 'Kafka cannot take the events now'));
+    if (this.unavailable)
+      return Promise.reject(new DomainError('ingest.kafka-unavailable', 'Kafka cannot take the events now'));
     const ids = items.map((i) => (i.ok ? (i.value as { eventId: string }).eventId : ''));
     this.published.push({ kind, ids });
     return Promise.resolve({ accepted: items.length, rejected: [] });

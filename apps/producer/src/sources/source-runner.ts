@@ -7,7 +7,7 @@
 // While Kafka is unavailable, collected events wait in a bounded queue and go out first on
 // the next tick (their ids make the retry idempotent); a slow tick skips the ticks it missed.
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Clock, counter, ProblemException, ReadinessRegistry } from '@tokenmeter/telemetry';
+import { Clock, counter, isDomainError, ReadinessRegistry } from '@tokenmeter/telemetry';
 import { ProducerConfig } from '../config';
 import { IngestService } from '../ingest/ingest.service';
 import { traceparentFor } from '../ingest/trace-context';
@@ -165,13 +165,13 @@ export class SourceRunner implements OnApplicationBootstrap, OnModuleDestroy {
         sourceEvents.inc({ source: type, outcome: 'published' }, result.accepted);
         this.countRejected(r, result.rejected.length, result.rejected[0]?.errors);
       } catch (error) {
-        if (error instanceof ProblemException && error.httpStatus === 503) {
+        if (isDomainError(error, 'ingest.kafka-unavailable')) {
           // Kafka is away: keep the batch (and everything behind it) for the next tick.
           this.trimPending(r);
           r.status.pendingEvents = r.pending.reduce((n, b) => n + b.events.length, 0);
           return;
         }
-        if (error instanceof ProblemException && error.httpStatus === 400) {
+        if (isDomainError(error, 'ingest.no-valid-events')) {
           this.countRejected(r, batch.events.length, error.extras.errors);
         } else {
           this.logger.error({ source: r.source.name, err: error }, 'publishing a source batch failed; batch dropped');

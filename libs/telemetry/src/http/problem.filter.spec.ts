@@ -1,6 +1,10 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import Fastify from 'fastify';
+import { DomainError, isDomainError } from '../errors/domain-error';
 import { ProblemException } from './problem';
+import { ERROR_CODES, PROBLEM_TYPES } from './problem-types';
 import { answerRouterError, toProblem } from './problem.filter';
 import { installSecurityHeaders } from './security-headers';
 
@@ -96,5 +100,66 @@ describe('answerRouterError (Fastify frameworkErrors)', () => {
     const response = await app.inject({ method: 'GET', url: `/v1/events/${'a'.repeat(32)}` });
     expect(response.json()).toEqual({ ok: true });
     await app.close();
+  });
+});
+
+describe('domain errors', () => {
+  it('become problems through the one table: status, type and title by code, with Retry-After and extensions', () => {
+    const error = new DomainError('ingest.kafka-unavailable', 'Kafka cannot take the events now.', {
+      retryAfterSeconds: 7,
+    });
+    expect(toProblem(error, '/v1/tokens')).toEqual({
+      body: {
+        type: 'urn:tokenmeter:problem:ingest.kafka-unavailable',
+        title: 'Kafka cannot take events now',
+        status: 503,
+        detail: 'Kafka cannot take the events now.',
+        instance: '/v1/tokens',
+      },
+      headers: { 'retry-after': '7' },
+    });
+    const invalid = new DomainError('ingest.no-valid-events', 'None of the 2 events is valid.', {
+      errors: [{ path: '$[0].model', message: 'required' }],
+      rejected: [{ index: 0 }],
+    });
+    expect(toProblem(invalid, '/v1/tokens')).toEqual({
+      body: {
+        type: 'urn:tokenmeter:problem:ingest.no-valid-events',
+        title: 'No event of the request is valid',
+        status: 400,
+        detail: 'None of the 2 events is valid.',
+        instance: '/v1/tokens',
+        errors: [{ path: '$[0].model', message: 'required' }],
+        rejected: [{ index: 0 }],
+      },
+      headers: {},
+    });
+  });
+
+  it('gives every code a client or availability status and a title of its own', () => {
+    const titles = ERROR_CODES.map((code) => PROBLEM_TYPES[code].title);
+    expect(new Set(titles).size).toBe(titles.length);
+    for (const code of ERROR_CODES) {
+      expect({ code, ok: [400, 403, 413, 415, 503].includes(PROBLEM_TYPES[code].status) }).toEqual({ code, ok: true });
+      expect(code).toMatch(/^[a-z]+\.[a-z-]+$/);
+    }
+  });
+
+  it('tells codes apart for callers that switch on them', () => {
+    const error = new DomainError('otlp.malformed', 'x');
+    expect(isDomainError(error)).toBe(true);
+    expect(isDomainError(error, 'otlp.malformed', 'otlp.too-many-items')).toBe(true);
+    expect(isDomainError(error, 'ingest.no-valid-events')).toBe(false);
+    expect(isDomainError(new ProblemException(400, 'x'), 'otlp.malformed')).toBe(false);
+  });
+
+  it('are the codes the README documents for clients, with the same statuses', () => {
+    const readme = readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Errors'), readme.indexOf('### Pipeline benchmark'));
+    const documented = [...section.matchAll(/^\| `([a-z]+\.[a-z-]+)` +\| (\d{3}) +\|/gm)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ]);
+    expect(documented).toEqual(ERROR_CODES.map((code) => [code, PROBLEM_TYPES[code].status]));
   });
 });

@@ -3,7 +3,9 @@
 // unsupported media type) through the same exception layer, so they land here too.
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../errors/domain-error';
 import { PROBLEM_CONTENT_TYPE, type ProblemBody, ProblemException, problemTitle } from './problem';
+import { PROBLEM_TYPES, problemType } from './problem-types';
 import { securityHeadersFor } from './security-headers';
 
 interface ErrorWithStatus {
@@ -27,6 +29,14 @@ const FASTIFY_DETAILS: Record<string, string> = {
 
 /** The problem of `error`; `instance` (the request path) is left out where the path itself is the problem. */
 export function toProblem(error: unknown, instance?: string): { body: ProblemBody; headers: Record<string, string> } {
+  if (error instanceof DomainError) {
+    const { retryAfterSeconds, ...extensions } = error.extras;
+    const { status, title } = PROBLEM_TYPES[error.code];
+    return {
+      body: { type: problemType(error.code), title, status, detail: error.message, ...at(instance), ...extensions },
+      headers: retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
+    };
+  }
   if (error instanceof ProblemException) {
     return { body: error.toProblem(instance), headers: error.extras.headers ?? {} };
   }

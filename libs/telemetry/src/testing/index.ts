@@ -1,5 +1,6 @@
 // Test helpers shared by the unit and integration tiers (never imported by app code).
 import { Clock } from '../clock';
+import { DomainError } from '../errors/domain-error';
 import { ProblemException } from '../http/problem';
 
 /** A clock stopped at one instant. */
@@ -38,4 +39,20 @@ export async function problemOfAsync(promise: Promise<unknown>): Promise<Problem
     throw error;
   }
   throw new Error('expected a ProblemException');
+}
+
+/** The DomainError `fn` throws. */
+export function domainErrorOf(fn: () => unknown): DomainError {
+  return thrownBy(DomainError, fn);
+}
+
+/** The DomainError `promise` rejects with. */
+export async function domainErrorOfAsync(promise: Promise<unknown>): Promise<DomainError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected a DomainError');
 }
