@@ -1,9 +1,8 @@
-// BatchProcessor wired as in the processor app (Nest module with the real RawEventRepository,
-// DlqPublisher, Clock and ProcessorMetrics) and fed by a TopicConsumer, against real Kafka and
+// BatchProcessor wired by the processor app's own modules (test/support/processor-wiring.ts: the
+// real repositories, DlqPublisher, Clock and ProcessorMetrics) and fed by a TopicConsumer, against real Kafka and
 // the real MongoDB-protocol server: valid events stored once, poison messages dead-lettered once
 // each with Kafka Connect-style headers.
 import { randomUUID } from 'node:crypto';
-import { Test, type TestingModule } from '@nestjs/testing';
 import {
   CONTENT_TYPE_JSON,
   DLQ_HEADERS,
@@ -23,18 +22,14 @@ import {
   type TokenEventDocument,
 } from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { Clock, createKafka } from '@tokenmeter/telemetry';
+import { createKafka } from '@tokenmeter/telemetry';
 import type { Admin, IHeaders, Message, Producer } from 'kafkajs';
 import { ProcessorConfig } from '../../apps/processor/src/config';
-import { TopicConsumer } from '../../apps/processor/src/consumer/topic-consumer';
-import { DlqPublisher } from '../../apps/processor/src/dlq/dlq-publisher';
-import { type BatchOutcome, BatchProcessor } from '../../apps/processor/src/pipeline/batch-processor';
-import { RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
-import { SeriesRegistryRepository } from '../../apps/processor/src/storage/series-registry.repository';
+import { TopicConsumer } from '../../apps/processor/src/ingestion/topic-consumer';
+import type { BatchOutcome } from '../../apps/processor/src/ingestion/batch-processor';
 import { checkRollups } from '../support/rollup-checker';
-import { DeadLetterReason, type EventKind } from '../../apps/processor/src/pipeline/decode';
-import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';
-import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.repository';
+import { DeadLetterReason, type EventKind } from '../../apps/processor/src/ingestion/decode';
+import type { ProcessorMetrics } from '../../apps/processor/src/processor-metrics';
 import { runId, serverEnv } from '../support/env';
 import {
   deleteTopicsAndGroups,
@@ -46,6 +41,7 @@ import {
   testKafka,
 } from '../support/kafka-test-utils';
 import { dropDatabase } from '../support/mongo-test-utils';
+import { type ProcessorWiring, wireProcessor } from '../support/processor-wiring';
 
 const id = runId();
 const { kafkaBrokers, mongoUrl } = serverEnv();
@@ -70,7 +66,7 @@ const config = ProcessorConfig.fromEnv({
 const groupOf = (topic: string): string => `${config.consumer.groupPrefix}.${topic}`;
 
 const testClient = testKafka(kafkaBrokers, `int-${id}-test`);
-let moduleRef: TestingModule;
+let wiring: ProcessorWiring;
 let admin: Admin;
 let producer: Producer;
 let mongo: MongoConnection;
@@ -105,7 +101,7 @@ async function produceInOrder(topic: string, messages: Message[]): Promise<bigin
 }
 
 async function startConsumer(kind: EventKind, topic: string): Promise<void> {
-  const processor = moduleRef.get(BatchProcessor);
+  const { processor } = wiring;
   const kafka = createKafka(config.kafka);
   const consumer = new TopicConsumer(
     kafka,
@@ -134,23 +130,10 @@ async function eventCount(topic: string, outcome: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  moduleRef = await Test.createTestingModule({
-    providers: [
-      { provide: ProcessorConfig, useValue: config },
-      { provide: MongoConnection, useFactory: () => MongoConnection.open(config.mongo) },
-      Clock,
-      ProcessorMetrics,
-      RawEventRepository,
-      RollupRepository,
-      SeriesRegistryRepository,
-      DlqPublisher,
-      BatchProcessor,
-    ],
-  }).compile();
-  // onModuleInit: the repository ensures its indexes, the DLQ publisher creates the topics.
-  await moduleRef.init();
-  mongo = moduleRef.get(MongoConnection);
-  metrics = moduleRef.get(ProcessorMetrics);
+  mongo = await MongoConnection.open(config.mongo);
+  // The app's own modules; init: the repositories ensure their indexes, the DLQ publisher creates the topics.
+  wiring = await wireProcessor(config, mongo);
+  metrics = wiring.metrics;
   admin = testClient.admin();
   producer = testClient.producer({ allowAutoTopicCreation: false });
   await Promise.all([admin.connect(), producer.connect()]);
@@ -158,7 +141,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(consumers.map((c) => c.stop()));
-  await moduleRef?.close(); // DlqPublisher disconnects its producer
+  await wiring?.close(); // DlqPublisher disconnects its producer
   await mongo?.close();
   await producer?.disconnect();
   if (admin !== undefined) {
@@ -347,9 +330,11 @@ describe('BatchProcessor with DlqPublisher and RawEventRepository (real Kafka an
     const consumed = await readTopic(testClient, admin, topics.tokens, tokenMessages.length);
     const validOnes = consumed.map((r) => r.message).filter((m) => BigInt(m.offset) < tokenBase + 20n);
     expect(validOnes).toHaveLength(20);
-    const outcome = await moduleRef
-      .get(BatchProcessor)
-      .process('tokens', { topic: topics.tokens, partition: 0, messages: validOnes });
+    const outcome = await wiring.processor.process('tokens', {
+      topic: topics.tokens,
+      partition: 0,
+      messages: validOnes,
+    });
     // Owned replays (same messages), all already under the rollup watermarks: nothing rolls up.
     expect(outcome).toEqual({ stored: 0, duplicates: 20, deadLettered: 0, rolledUp: 0 });
     expect((await checkRollups(mongoUrl, dbName)).tokens.differences).toEqual([]);

@@ -6,14 +6,11 @@ import { MongoConnection, RAW_TIME_DIRECTORY_COLLECTION, tokenEventToDocument } 
 import { buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
 import { FixedClock } from '@tokenmeter/telemetry/testing';
 import { ProcessorConfig } from '../../apps/processor/src/config';
-import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';
-import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.repository';
-import { RetentionService } from '../../apps/processor/src/storage/retention.service';
-import { RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
 import { RawEventReader } from '../../apps/query-api/src/storage/raw-event.reader';
 import { TimeDirectoryListing } from '../../apps/query-api/src/storage/raw-time-directory.listing';
 import { runId, serverEnv } from '../support/env';
 import { dropDatabase } from '../support/mongo-test-utils';
+import { wireProcessor } from '../support/processor-wiring';
 
 const { kafkaBrokers, mongoUrl } = serverEnv();
 const dbName = `tm_int_listing_retention_${runId()}`;
@@ -42,7 +39,8 @@ it('drops directory documents with the minutes and hours they cover, and lists w
       time: new Date(cutoff - 125_000 + i * 10_000).toISOString(),
     }),
   );
-  const raw = new RawEventRepository(mongo);
+  const wiring = await wireProcessor(config, mongo, { clock: new FixedClock(NOW), init: 'none' });
+  const { raw } = wiring;
   await raw.insertTokenEvents(events.map((e) => tokenEventToDocument(e, { storedAt: new Date(NOW) })));
   await raw.recordListing({ tokens: events });
   const directory = mongo.collection<{ _id: string }>(RAW_TIME_DIRECTORY_COLLECTION);
@@ -51,14 +49,7 @@ it('drops directory documents with the minutes and hours they cover, and lists w
   expect(before.filter((id) => id.includes('|m|'))).toHaveLength(5);
   expect(before.filter((id) => id.includes('|h|'))).toHaveLength(2);
 
-  const service = new RetentionService(
-    config,
-    mongo,
-    new FixedClock(NOW),
-    new ProcessorMetrics(),
-    new RollupRepository(mongo),
-  );
-  const deleted = await service.runOnce();
+  const deleted = await wiring.retention.runOnce();
   // Minutes 11:58 and 11:59 and hour 11 are wholly past the cutoff; minute 12:00 is not.
   expect(deleted[RAW_TIME_DIRECTORY_COLLECTION]).toBe(3);
   expect((await directory.find({}).toArray()).map((d) => d._id).sort()).toEqual(

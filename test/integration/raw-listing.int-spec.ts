@@ -8,15 +8,11 @@
 import { HEADERS, type GpuSample, type TokenUsageEvent, type TokenUsageInterval } from '@tokenmeter/contracts';
 import { MongoConnection, RAW_TIME_DIRECTORY_COLLECTION, tokenEventToDocument } from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent, buildTokenUsageInterval } from '@tokenmeter/contracts/testing/factories';
-import { Clock } from '@tokenmeter/telemetry';
 import type { KafkaMessage } from 'kafkajs';
 import { ProcessorConfig } from '../../apps/processor/src/config';
-import { DlqPublisher } from '../../apps/processor/src/dlq/dlq-publisher';
-import { BatchProcessor } from '../../apps/processor/src/pipeline/batch-processor';
-import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';
-import { RawEventRepository } from '../../apps/processor/src/storage/raw-event.repository';
-import { RollupConflictError, RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
-import { SeriesRegistryRepository } from '../../apps/processor/src/storage/series-registry.repository';
+import type { BatchProcessor } from '../../apps/processor/src/ingestion/batch-processor';
+import type { RawEventRepository } from '../../apps/processor/src/storage/raw-event.repository';
+import { RollupConflictError } from '../../apps/processor/src/storage/rollup.repository';
 import { RawEventReader } from '../../apps/query-api/src/storage/raw-event.reader';
 import { IndexRangeListing } from '../../apps/query-api/src/storage/raw-index-range.listing';
 import type { EventPageQuery } from '../../apps/query-api/src/storage/raw-listing';
@@ -24,6 +20,7 @@ import { rawListingFor } from '../../apps/query-api/src/storage/raw-listing.prov
 import { TimeDirectoryListing } from '../../apps/query-api/src/storage/raw-time-directory.listing';
 import { runId, serverEnv } from '../support/env';
 import { dropDatabase } from '../support/mongo-test-utils';
+import { type ProcessorWiring, wireProcessor } from '../support/processor-wiring';
 
 const { kafkaBrokers, mongoUrl } = serverEnv();
 const dbName = `tm_int_listing_${runId()}`;
@@ -46,6 +43,7 @@ let mongo: MongoConnection;
 let rangeMongo: MongoConnection;
 /** One processor per dialect, each writing its own database. */
 const pipelines: { processor: BatchProcessor; rawEvents: RawEventRepository }[] = [];
+const wirings: ProcessorWiring[] = [];
 const readers: Record<string, RawEventReader> = {};
 
 function message(offset: number, value: unknown, schema?: string): KafkaMessage {
@@ -104,21 +102,10 @@ beforeAll(async () => {
   mongo = await MongoConnection.open(config.mongo);
   rangeMongo = await MongoConnection.open({ ...config.mongo, dbName: `${dbName}_range`, dialect: 'mongodb' });
   for (const connection of [mongo, rangeMongo]) {
-    const rawEvents = new RawEventRepository(connection);
-    await rawEvents.onModuleInit();
-    const rollups = new RollupRepository(connection);
-    await rollups.onModuleInit();
-    // No dead letters are produced here, so the publisher never connects.
-    const processor = new BatchProcessor(
-      config,
-      rawEvents,
-      rollups,
-      new SeriesRegistryRepository(connection),
-      new DlqPublisher(config),
-      new Clock(),
-      new ProcessorMetrics(),
-    );
-    pipelines.push({ processor, rawEvents });
+    // No dead letters are produced here, so the publisher need not connect.
+    const wiring = await wireProcessor(config, connection, { init: 'storage' });
+    wirings.push(wiring);
+    pipelines.push({ processor: wiring.processor, rawEvents: wiring.raw });
   }
   readers['index range'] = new RawEventReader(rangeMongo, rawListingFor(rangeMongo));
   readers['time directory'] = new RawEventReader(mongo, rawListingFor(mongo));
@@ -213,6 +200,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const wiring of wirings) await wiring.close();
   await mongo?.close();
   await rangeMongo?.close();
   await dropDatabase(mongoUrl, dbName);
@@ -335,7 +323,10 @@ it('chooses the time directory in the ferretdb dialect and writes it there (the 
   expect(rawListingFor(mongo)).toBeInstanceOf(TimeDirectoryListing);
   expect(directoryDocs).toBeGreaterThan(0);
   expect(rawListingFor(rangeMongo)).toBeInstanceOf(IndexRangeListing);
-  await new RawEventRepository(rangeMongo).recordListing({ tokens: [token(90 * MINUTE)] });
+  // The second wiring is the mongodb dialect's (connections in the order [mongo, rangeMongo]).
+  const rangeRaw = pipelines[1]?.rawEvents;
+  if (rangeRaw === undefined) throw new Error('the mongodb dialect wiring is missing');
+  await rangeRaw.recordListing({ tokens: [token(90 * MINUTE)] });
   expect(await directory.countDocuments({})).toBe(directoryDocs);
   // The mongodb dialect's processor stored the same batches and wrote no directory at all.
   expect(await rangeMongo.collection(RAW_TIME_DIRECTORY_COLLECTION).countDocuments({})).toBe(0);

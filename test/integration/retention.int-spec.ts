@@ -3,11 +3,9 @@
 import { MongoConnection, RAW_COLLECTIONS, ROLLUP_COLLECTIONS } from '@tokenmeter/storage';
 import { FixedClock } from '@tokenmeter/telemetry/testing';
 import { ProcessorConfig } from '../../apps/processor/src/config';
-import { ProcessorMetrics } from '../../apps/processor/src/pipeline/processor-metrics';
-import { RetentionService } from '../../apps/processor/src/storage/retention.service';
-import { RollupRepository } from '../../apps/processor/src/storage/rollup.repository';
 import { runId, serverEnv } from '../support/env';
 import { dropDatabase } from '../support/mongo-test-utils';
+import { wireProcessor } from '../support/processor-wiring';
 
 const { kafkaBrokers, mongoUrl } = serverEnv();
 const dbName = `tm_int_retention_${runId()}`;
@@ -43,9 +41,9 @@ it('deletes raw events after 7 days, 1m rollups after 30, 1h and 1d rollups afte
       );
   }
   const config = ProcessorConfig.fromEnv({ KAFKA_BROKERS: kafkaBrokers, MONGO_URL: mongoUrl, MONGO_DB: dbName });
-  const rollups = new RollupRepository(mongo);
-  const forget = jest.spyOn(rollups, 'forgetWatermarks');
-  const service = new RetentionService(config, mongo, new FixedClock(NOW), new ProcessorMetrics(), rollups);
+  const wiring = await wireProcessor(config, mongo, { clock: new FixedClock(NOW), init: 'none' });
+  const forget = jest.spyOn(wiring.rollups, 'forgetWatermarks');
+  const service = wiring.retention;
 
   const deleted = await service.runOnce();
   // Deleted rollup documents must not keep remembered watermarks.

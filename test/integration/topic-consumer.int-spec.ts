@@ -5,8 +5,8 @@ import type { EachBatchPayload, Admin, Kafka, Producer } from 'kafkajs';
 import { createKafka } from '@tokenmeter/telemetry';
 import { MongoConnection } from '@tokenmeter/storage';
 import { ProcessorConfig } from '../../apps/processor/src/config';
-import { ProcessorLiveness } from '../../apps/processor/src/consumer/processor-liveness';
-import { type BatchHandler, TopicConsumer } from '../../apps/processor/src/consumer/topic-consumer';
+import { ProcessorLiveness } from '../../apps/processor/src/ingestion/processor-liveness';
+import { type BatchHandler, TopicConsumer } from '../../apps/processor/src/ingestion/topic-consumer';
 import { runId, serverEnv } from '../support/env';
 import { expectEventually } from '../support/eventually';
 import {

@@ -1,42 +1,39 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { Clock, createLoggingModule, HealthModule } from '@tokenmeter/telemetry';
+import { createLoggingModule, HealthModule } from '@tokenmeter/telemetry';
 import { MongoModule } from '@tokenmeter/storage';
 import { ProcessorConfig } from './config';
-import { ConsumerService } from './consumer/consumer.service';
-import { DlqPublisher } from './dlq/dlq-publisher';
-import { BatchProcessor } from './pipeline/batch-processor';
-import { ProcessorMetrics } from './pipeline/processor-metrics';
-import { RawEventRepository } from './storage/raw-event.repository';
-import { RetentionService } from './storage/retention.service';
-import { RollupRepository } from './storage/rollup.repository';
-import { SeriesRegistryRepository } from './storage/series-registry.repository';
+import { DlqModule } from './dlq/dlq.module';
+import { IngestionModule } from './ingestion/ingestion.module';
+import { ProcessorCoreModule } from './processor-core.module';
+import { RetentionModule } from './retention/retention.module';
+import { ProcessorStorageModule } from './storage/processor-storage.module';
 
+/**
+ * The processor: feature modules for ingestion (the Kafka batch transport and its event
+ * handlers), dead letters and retention over the storage wiring, and at the root its config,
+ * clock and metrics (ProcessorCoreModule), logs, /metrics, health and the MongoDB connection.
+ * Each shared module object is made once here and handed to the modules that import it.
+ */
 @Module({})
 export class ProcessorAppModule {
   static forRoot(config: ProcessorConfig): DynamicModule {
+    const core = ProcessorCoreModule.forRoot(config);
+    const storage = ProcessorStorageModule.register(core);
+    const dlq = DlqModule.register(core);
     return {
       module: ProcessorAppModule,
-      global: true,
       imports: [
         createLoggingModule({ service: 'processor', level: config.logLevel }),
         PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: true } }),
         HealthModule,
         MongoModule.forRoot(config.mongo),
+        core,
+        storage,
+        dlq,
+        IngestionModule.register(core, storage, dlq),
+        RetentionModule.register(core, storage),
       ],
-      providers: [
-        { provide: ProcessorConfig, useValue: config },
-        Clock,
-        ProcessorMetrics,
-        RawEventRepository,
-        RollupRepository,
-        SeriesRegistryRepository,
-        RetentionService,
-        DlqPublisher,
-        BatchProcessor,
-        ConsumerService,
-      ],
-      exports: [ProcessorConfig],
     };
   }
 }

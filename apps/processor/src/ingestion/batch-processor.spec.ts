@@ -17,7 +17,7 @@ import type { OwnedEvent, RollupOutcome, RollupRepository } from '../storage/rol
 import type { SeriesRegistryRepository } from '../storage/series-registry.repository';
 import { BatchProcessor } from './batch-processor';
 import { DeadLetterReason } from './decode';
-import { ProcessorMetrics } from './processor-metrics';
+import { ProcessorMetrics } from '../processor-metrics';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 

@@ -28,9 +28,10 @@ import { type InsertOutcome, RawEventRepository } from '../storage/raw-event.rep
 import { type OwnedEvent, RollupRepository } from '../storage/rollup.repository';
 import { SeriesRegistryRepository } from '../storage/series-registry.repository';
 import { decodeMessage, type EventKind, traceparentHeader } from './decode';
-import { type BatchStage, ProcessorMetrics } from './processor-metrics';
+import { type BatchStage, ProcessorMetrics } from '../processor-metrics';
 import { summarizeTraces, type TracedMessage } from './trace-summary';
 
+/** One fetched batch of one partition: the payload of the ingestion `@EventPattern` handlers. */
 export interface ConsumedBatch {
   topic: string;
   partition: number;

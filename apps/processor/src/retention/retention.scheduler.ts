@@ -1,9 +1,8 @@
-// Retention without TTL indexes (SPEC §6; not every server has them): a periodic deleteMany per
-// collection of everything older than its retention. Runs in every processor instance;
-// deletes are idempotent, so overlapping runs only repeat work.
+// Retention without TTL indexes (SPEC §6; not every server has them): a periodic delete per
+// collection of everything older than its retention, through RetentionRepository. Runs in every
+// processor instance; deletes are idempotent, so overlapping runs only repeat work.
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
-  MongoConnection,
   RAW_COLLECTIONS,
   RAW_TIME_DIRECTORY_COLLECTION,
   type Resolution,
@@ -11,8 +10,9 @@ import {
 } from '@tokenmeter/storage';
 import { Clock, PeriodicTask } from '@tokenmeter/telemetry';
 import { ProcessorConfig } from '../config';
-import { ProcessorMetrics } from '../pipeline/processor-metrics';
-import { RollupRepository } from './rollup.repository';
+import { ProcessorMetrics } from '../processor-metrics';
+import { RetentionRepository } from '../storage/retention.repository';
+import { RollupRepository } from '../storage/rollup.repository';
 
 export interface RetentionPlan {
   collection: string;
@@ -49,8 +49,8 @@ export function retentionPlan(config: ProcessorConfig['retention']): RetentionPl
 }
 
 @Injectable()
-export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(RetentionService.name);
+export class RetentionScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RetentionScheduler.name);
   private readonly task = new PeriodicTask(
     () => this.runOnce(),
     (error) => this.logger.warn({ err: String(error) }, 'retention run failed; next run retries'),
@@ -58,7 +58,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   constructor(
     private readonly config: ProcessorConfig,
-    private readonly mongo: MongoConnection,
+    private readonly retention: RetentionRepository,
     private readonly clock: Clock,
     private readonly metrics: ProcessorMetrics,
     private readonly rollups: RollupRepository,
@@ -73,11 +73,14 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     const nowMs = this.clock.nowMs();
     const deleted: Record<string, number> = {};
     for (const plan of retentionPlan(this.config.retention)) {
-      const result = await this.mongo
-        .collection(plan.collection)
-        .deleteMany({ ...plan.where, [plan.field]: { $lt: new Date(nowMs - plan.keepMs) } });
-      deleted[plan.collection] = (deleted[plan.collection] ?? 0) + result.deletedCount;
-      this.metrics.retentionDeleted.inc({ collection: plan.collection }, result.deletedCount);
+      const count = await this.retention.deleteOlderThan(
+        plan.collection,
+        plan.field,
+        plan.where,
+        new Date(nowMs - plan.keepMs),
+      );
+      deleted[plan.collection] = (deleted[plan.collection] ?? 0) + count;
+      this.metrics.retentionDeleted.inc({ collection: plan.collection }, count);
     }
     // Deleted rollup documents must not keep a remembered watermark (a late event would be skipped).
     if (Object.values(ROLLUP_COLLECTIONS).some((c) => (deleted[c] ?? 0) > 0)) this.rollups.forgetWatermarks();
