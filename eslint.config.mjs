@@ -56,6 +56,25 @@ export default tseslint.config(
       ],
     },
   })),
+  // Scripts are clients of the services, as tools/ is: they reach shared code through libs/ or
+  // tools/, never into an app's internals or the test tiers' helpers.
+  {
+    files: ['scripts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/apps/*/src/**', '**/test/support/**'],
+              message:
+                "Scripts do not import an app's src/ or test/support/: shared code goes to libs/ (what services share) or tools/ (clients of the services, e.g. tools/loadgen, tools/service-runner).",
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: {

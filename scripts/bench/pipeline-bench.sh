@@ -6,6 +6,12 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 scripts/dev/ensure-node.sh
 export PATH="$root/.cache/node/node_modules/.bin:$PATH"
+# --help and --redraw need neither the built services nor the servers.
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help | --redraw) exec node -r @swc-node/register scripts/bench/pipeline/main.ts "$@" ;;
+  esac
+done
 [[ -f dist/apps/processor/apps/processor/src/main.js ]] || npm run --silent build
 if [[ -z "${KAFKA_BROKERS:-}" || -z "${MONGO_URL:-}" ]]; then
   # Not `< <(...)`: a server that does not start must stop the bench here (servers.sh says why).

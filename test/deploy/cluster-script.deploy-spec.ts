@@ -178,7 +178,7 @@ describe('scripts/cluster/cluster.sh', () => {
       expect(container?.image).toBe('ghcr.io/example/tokenmeter/producer:abc123');
       expect(container?.command).toEqual(
         expect.arrayContaining([
-          'dist/apps/producer/apps/producer/src/loadgen/loadgen-cli.js',
+          'dist/tools/loadgen/tools/loadgen/src/main.js',
           'http://tokenmeter-producer.tokenmeter.svc.cluster.local',
           '1000',
         ]),

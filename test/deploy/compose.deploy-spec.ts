@@ -240,7 +240,7 @@ describe('docker-compose.yml', () => {
 
   it('points the load generator at the producer', () => {
     const command = config.services.loadgen?.command ?? [];
-    expect(command.slice(0, 2)).toEqual(['node', 'dist/apps/producer/apps/producer/src/loadgen/loadgen-cli.js']);
+    expect(command.slice(0, 2)).toEqual(['node', 'dist/tools/loadgen/tools/loadgen/src/main.js']);
     expect(command[command.indexOf('--target') + 1]).toBe('http://producer:3001');
     expect(Number(command[command.indexOf('--rate') + 1])).toBeGreaterThan(0);
     expect(Number(command[command.indexOf('--duration') + 1])).toBeGreaterThan(0);
@@ -473,7 +473,11 @@ describe('deploy/docker/Dockerfile', () => {
     const copiedFromBuild = lineage(app)
       .flatMap((s) => s.instructions)
       .filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build '));
-    expect(copiedFromBuild.map((i) => i.args.split(/\s+/)[1])).toEqual([`/app/dist/apps/${app}`]);
+    // Each image gets only its app; the producer's also carries the load generator, its client.
+    expect(copiedFromBuild.map((i) => i.args.split(/\s+/)[1])).toEqual([
+      `/app/dist/apps/${app}`,
+      ...(app === 'producer' ? ['/app/dist/tools/loadgen'] : []),
+    ]);
   });
 
   it('caps the processor heap as docs/PERFORMANCE.md recommends', () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import { hashApiKey } from '@tokenmeter/telemetry';
+import { hashApiKey, parsePrometheusText } from '@tokenmeter/telemetry';
 import { MongoClient } from 'mongodb';
 import {
   attributeGpus,
@@ -25,7 +25,6 @@ import {
   kWhMicros,
   modelMatches,
   parseCsv,
-  parsePrometheusText,
   type PriceCatalog,
   priceMicros,
   type TokenGroupField,
@@ -33,6 +32,13 @@ import {
 } from '../support/cost-expectations';
 import { serverEnv, runId } from '../support/env';
 import { expectEventually } from '../support/eventually';
+import type {
+  GpuSeriesResponse,
+  TokenKey,
+  TokenSeriesResponse,
+  TokenTotalsResponse,
+} from '@tokenmeter/contracts/query-api';
+import { getAnswer, type QueryApiPath } from '../support/query-answers';
 import { floorTo } from '../support/query-expectations';
 import { portBlock, type RunningService, runUntilExit, startService, stopService } from '../support/services';
 
@@ -277,10 +283,8 @@ function query(params: Record<string, string>): string {
   return new URLSearchParams(params).toString();
 }
 
-async function getOk(pathname: string, params: Record<string, string>, url = openUrl, key?: string): Promise<Json> {
-  const res = await get(`${url}${pathname}?${query(params)}`, key === undefined ? {} : { key });
-  if (res.status !== 200) throw new Error(`${pathname} answered ${res.status}: ${res.text}`);
-  return res.body;
+function getOk<P extends QueryApiPath>(pathname: P, params: Record<string, string>, url = openUrl, key?: string) {
+  return getAnswer(url, pathname, params, key);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -327,14 +331,12 @@ beforeAll(async () => {
   // Stored and rolled up at both resolutions: totals over whole hours (1h rollups) and over a
   // range starting mid-hour (1m rollups for the partial hour), and series at 1h and 5m, all
   // count every event.
-  const requests = (body: Json) =>
-    Array.isArray(body.rows)
-      ? (body.rows as { requests: number }[]).reduce((n, r) => n + r.requests, 0)
-      : (body.series as { points: { requests: number }[] }[])
-          .flatMap((s) => s.points)
-          .reduce((n, p) => n + p.requests, 0);
-  const sampleCount = (body: Json) =>
-    (body.series as { points: { samples: number }[] }[]).flatMap((s) => s.points).reduce((n, p) => n + p.samples, 0);
+  const requests = (body: TokenTotalsResponse | TokenSeriesResponse) =>
+    'rows' in body
+      ? body.rows.reduce((n, r) => n + r.requests, 0)
+      : body.series.flatMap((s) => s.points).reduce((n, p) => n + p.requests, 0);
+  const sampleCount = (body: GpuSeriesResponse) =>
+    body.series.flatMap((s) => s.points).reduce((n, p) => n + p.samples, 0);
   await expectEventually(
     async () => {
       const to = iso(base + 4 * HOUR);
@@ -521,11 +523,11 @@ describe('cost totals', () => {
       const { records, crlfOnly } = parseCsv(csv.text);
       expect(crlfOnly).toBe(true);
       expect(csv.text).toContain('\r\n');
-      const rows = json.rows as ({ key: Record<string, string> } & Record<string, unknown>)[];
-      const numbers = ['inputTokens', 'cachedInputTokens', 'outputTokens', 'unpricedTokens'];
+      if (json.view !== 'tokens') throw new Error(`view ${json.view} answered for view=tokens`);
+      const numbers = ['inputTokens', 'cachedInputTokens', 'outputTokens', 'unpricedTokens'] as const;
       expect(records).toEqual([
         [...groupBy, 'currency', ...numbers, 'cost'],
-        ...rows.map((r) => [
+        ...json.rows.map((r) => [
           ...groupBy.map((field) => r.key[field]),
           'USD',
           ...numbers.map((n) => String(r[n])),
@@ -559,9 +561,7 @@ describe('cost series', () => {
     const fromMs = floorTo(from, stepMs);
     const toMs = Math.ceil(to / stepMs) * stepMs;
     const body = await getOk('/v1/costs/series', withGroupBy({ from: iso(from), to: iso(to), step }, groupBy));
-    const series = [...(body.series as { key: unknown }[])].sort((a, b) =>
-      JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1,
-    );
+    const series = [...body.series].sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
     expect({ ...body, series }).toEqual({
       from: iso(fromMs),
       to: iso(toMs),
@@ -739,9 +739,7 @@ describe('the GPU-priced view (view=gpus)', () => {
       '/v1/costs/series',
       withGroupBy({ from: iso(from), to: iso(to), step, view: 'gpus' }, groupBy),
     );
-    const series = [...(body.series as { key: unknown }[])].sort((a, b) =>
-      JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1,
-    );
+    const series = [...body.series].sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
     expect({ ...body, series }).toEqual({
       from: iso(fromMs),
       to: iso(toMs),
@@ -771,9 +769,7 @@ describe('the GPU-priced view (view=gpus)', () => {
         securedUrl,
         TENANT_KEY,
       );
-      const sorted = [...(series.series as { key: unknown }[])].sort((a, b) =>
-        JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1,
-      );
+      const sorted = [...series.series].sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
       expect({ ...series, series: sorted }).toEqual({
         from: range.from,
         to: range.to,
@@ -799,8 +795,8 @@ describe('the GPU-priced view (view=gpus)', () => {
       view: 'gpus',
       ...expectedGpuCostTotals(tokens, samples, CATALOG, { ...everything, groupBy: ['tenant'], fleet: true }),
     });
-    expect((all.rows as unknown[]).length).toBe(TENANTS.length);
-    expect(own.rows).toEqual((all.rows as { key: { tenant: string } }[]).filter((r) => r.key.tenant === 'tenant-a'));
+    expect(all.rows.length).toBe(TENANTS.length);
+    expect(own.rows).toEqual(all.rows.filter((r: { key: TokenKey }) => r.key.tenant === 'tenant-a'));
   });
 
   it('answers totals as CSV (RFC 4180) without the unattributed cost', async () => {
@@ -848,15 +844,13 @@ describe('tenant scoping', () => {
         securedUrl,
         TENANT_KEY,
       );
-      const sorted = [...(series.series as { key: unknown }[])].sort((a, b) =>
-        JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1,
-      );
+      const sorted = [...series.series].sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
       expect(sorted).toEqual(
         expectedCostSeries(own, CATALOG, { fromMs: base, toMs: base + 4 * HOUR, stepMs: HOUR, groupBy }),
       );
     }
     const byTenant = await getOk('/v1/costs/totals', { ...range, groupBy: 'tenant' }, securedUrl, TENANT_KEY);
-    expect((byTenant.rows as { key: Json }[]).map((r) => r.key)).toEqual([{ tenant: 'tenant-a' }]);
+    expect(byTenant.rows.map((r) => r.key)).toEqual([{ tenant: 'tenant-a' }]);
     const csv = await get(`${securedUrl}/v1/costs/totals?${query({ ...range, groupBy: 'tenant' })}`, {
       key: TENANT_KEY,
       accept: 'text/csv',
@@ -974,7 +968,8 @@ describe('month-to-date spend and budget gauges on /metrics', () => {
           // The API's month is that of its own refresh, just before this answer.
           const nowMs = Date.now();
           expect(res.status).toBe(200);
-          const samples = parsePrometheusText(res.text);
+          const { samples, errors } = parsePrometheusText(res.text);
+          expect(errors).toEqual([]);
           const shown = (name: string) =>
             samples
               .filter((s) => s.name === name)
@@ -1026,7 +1021,7 @@ describe('GET /v1/costs/budgets', () => {
           to: expect.any(String) as unknown,
           items: ['acme, "east"', 'nobody', 'tenant-a'].map((tenant) => item(tenant, monthToDate)),
         });
-        expect(Date.parse(body.to as string)).toBeGreaterThanOrEqual(before);
+        expect(Date.parse(body.to)).toBeGreaterThanOrEqual(before);
       },
       { timeoutMs: 30_000, intervalMs: 500, description: 'budgets of the admin key' },
     );

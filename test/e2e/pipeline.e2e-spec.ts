@@ -9,6 +9,7 @@ import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/test
 import { hashApiKey } from '@tokenmeter/telemetry';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import type { Page } from '@tokenmeter/contracts/query-api';
 import { serverEnv, runId } from '../support/env';
 import { expectEventually } from '../support/eventually';
 import { portBlock, type RunningService, startService, stopService } from '../support/services';
@@ -79,7 +80,7 @@ async function listAll<T>(kind: 'tokens' | 'gpus', fromIso: string, toIso: strin
     if (cursor !== null) params.set('cursor', cursor);
     const res = await fetch(`${queryUrl}/v1/events/${kind}?${params.toString()}`);
     if (res.status !== 200) throw new Error(`listing ${kind} answered ${res.status}: ${await res.text()}`);
-    const body = (await res.json()) as { items: T[]; nextCursor: string | null };
+    const body = (await res.json()) as Page<T>;
     items.push(...body.items);
     cursor = body.nextCursor;
     if (cursor === null) return items;
@@ -405,7 +406,7 @@ describe('pipeline', () => {
         TENANT_KEY,
       );
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { items: TokenUsageEvent[]; nextCursor: string | null };
+      const body = (await res.json()) as Page<TokenUsageEvent>;
       scoped.push(...body.items);
       cursor = body.nextCursor;
     } while (cursor !== null);

@@ -1,15 +1,23 @@
 // The query API end to end (issue 4): a known dataset posted through the producer, stored by
 // the processor, and every rollup endpoint's numbers checked against values computed here from
 // the raw events; tenant scoping through every endpoint; a corpus of hostile queries; rate
-// limiting; the OpenAPI document served equals the committed one.
+// limiting; the OpenAPI document served equals the committed one. Every answer is checked against
+// the response schema the document shows (support/query-answers.ts).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
+import { type GpuSample, type TokenUsageEvent, TokenUsageEventSchema } from '@tokenmeter/contracts';
 import { HISTOGRAM_MAX_RELATIVE_ERROR } from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
 import { hashApiKey } from '@tokenmeter/telemetry';
 import { MongoClient } from 'mongodb';
+import type {
+  GpuPoint,
+  GpuSeriesResponse,
+  TokenKey,
+  TokenSeriesResponse,
+  TokenTotalsResponse,
+} from '@tokenmeter/contracts/query-api';
 import { serverEnv, runId } from '../support/env';
 import { expectEventually } from '../support/eventually';
 import {
@@ -22,6 +30,13 @@ import {
   maxOf,
   mean,
 } from '../support/query-expectations';
+import {
+  getAnswer,
+  problemViolations,
+  QUERY_API_ANSWERS,
+  type QueryApiPath,
+  schemaViolations,
+} from '../support/query-answers';
 import { portBlock, type RunningService, startService, stopService } from '../support/services';
 
 const id = runId();
@@ -139,10 +154,8 @@ async function get(url: string, key?: string): Promise<{ status: number; body: J
   return { status: res.status, body, headers: res.headers };
 }
 
-async function getOk(pathname: string, params: Record<string, string>, url = openUrl, key?: string): Promise<Json> {
-  const res = await get(`${url}${pathname}?${new URLSearchParams(params).toString()}`, key);
-  if (res.status !== 200) throw new Error(`${pathname} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
+function getOk<P extends QueryApiPath>(pathname: P, params: Record<string, string>, url = openUrl, key?: string) {
+  return getAnswer(url, pathname, params, key);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -155,27 +168,15 @@ function percentileOk(actual: unknown, values: number[], q: number): boolean {
   return Math.abs(actual - exact) <= HISTOGRAM_MAX_RELATIVE_ERROR * exact + 0.01;
 }
 
-interface TokenPointJson {
-  t: string;
-  requests: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  tokensPerSecond: number;
-  ttftMs: Record<'p50' | 'p95' | 'p99', number | null>;
-  durationMs: Record<'p50' | 'p95' | 'p99', number | null>;
-}
-
 /** Compares a token series response with the dataset; returns every difference. */
 function tokenSeriesDifferences(
-  body: Json,
+  body: TokenSeriesResponse,
   events: readonly TokenUsageEvent[],
   opts: { fromMs: number; toMs: number; stepMs: number; groupBy: ('model' | 'tenant' | 'node')[] },
 ): string[] {
   const expected = expectedTokenBuckets(events, opts);
   if (opts.groupBy.length === 0 && expected.size === 0) expected.set('{}', new Map());
-  const series = body.series as { key: Json; points: TokenPointJson[] }[];
+  const series = body.series;
   const differences: string[] = [];
   const keys = series.map((s) => JSON.stringify(s.key)).sort();
   const expectedKeys = [...expected.keys()].sort();
@@ -264,17 +265,17 @@ beforeAll(async () => {
   // commands, so one resolution can be complete before the other): the totals of the 1h and
   // the 1m rollups and the GPU sample counts of both reach the dataset.
   const range = { from: iso(base), to: iso(base + 4 * HOUR) };
-  const sum = (body: Json, field: 'requests' | 'samples') =>
-    (body.series as { points: Record<string, number>[] }[])
-      .flatMap((s) => s.points)
-      .reduce((total, p) => total + (p[field] ?? 0), 0);
+  const requests = (body: TokenSeriesResponse) =>
+    body.series.flatMap((s) => s.points).reduce((total, p) => total + p.requests, 0);
+  const samples = (body: GpuSeriesResponse) =>
+    body.series.flatMap((s) => s.points).reduce((total, p) => total + p.samples, 0);
   await expectEventually(
     async () => {
       const counts = [
-        sum(await getOk('/v1/tokens/series', { ...range, step: '1h' }), 'requests'),
-        sum(await getOk('/v1/tokens/series', { ...range, step: '15m' }), 'requests'),
-        sum(await getOk('/v1/gpus/series', { ...range, step: '1h' }), 'samples'),
-        sum(await getOk('/v1/gpus/series', { ...range, step: '15m' }), 'samples'),
+        requests(await getOk('/v1/tokens/series', { ...range, step: '1h' })),
+        requests(await getOk('/v1/tokens/series', { ...range, step: '15m' })),
+        samples(await getOk('/v1/gpus/series', { ...range, step: '1h' })),
+        samples(await getOk('/v1/gpus/series', { ...range, step: '15m' })),
       ];
       const wanted = [tokens.length, tokens.length, gpus.length, gpus.length];
       if (counts.join() !== wanted.join()) throw new Error(`rolled up ${counts.join('/')} of ${wanted.join('/')}`);
@@ -361,17 +362,9 @@ describe('token totals', () => {
       const body = await getOk('/v1/tokens/totals', params);
       expect(body.from).toBe(iso(fromMs));
       expect(body.to).toBe(iso(toMs));
-      interface Row {
-        key: Record<string, string>;
-        requests: number;
-        errors: number;
-        inputTokens: number;
-        outputTokens: number;
-        cachedInputTokens: number;
-      }
-      const expected = new Map<string, Row>();
+      const expected = new Map<string, TokenTotalsResponse['rows'][number]>();
       for (const e of inRange) {
-        const key: Record<string, string> = {};
+        const key: TokenKey = {};
         for (const field of groupBy) key[field] = e[field];
         const row = expected.get(JSON.stringify(key)) ?? {
           key,
@@ -390,22 +383,12 @@ describe('token totals', () => {
       }
       const sortRows = (rows: { key: unknown }[]) =>
         [...rows].sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
-      expect(sortRows(body.rows as Row[])).toEqual(sortRows([...expected.values()]));
+      expect(sortRows(body.rows)).toEqual(sortRows([...expected.values()]));
     }
   });
 });
 
 describe('GPU series, inventory and efficiency', () => {
-  interface GpuPointJson {
-    t: string;
-    samples: number;
-    utilizationPct: { avg: number | null; max: number | null };
-    memoryUsedMiB: { avg: number | null; max: number | null };
-    powerW: { avg: number | null; max: number | null };
-    temperatureC: { max: number | null };
-    energyJ?: number;
-  }
-
   it.each([
     { step: '1m', stepMs: MINUTE, from: dataFrom + 40 * MINUTE, hours: 1 },
     { step: '15m', stepMs: 15 * MINUTE, from: base, hours: 4 },
@@ -415,7 +398,7 @@ describe('GPU series, inventory and efficiency', () => {
     const fromMs = floorTo(from, stepMs);
     const toMs = Math.ceil(to / stepMs) * stepMs;
     const body = await getOk('/v1/gpus/series', { from: iso(from), to: iso(to), step });
-    const series = body.series as { key: { node: string; gpuIndex: number }; points: GpuPointJson[] }[];
+    const series = body.series;
     expect(series.map((s) => `${s.key.node}/${s.key.gpuIndex}`)).toEqual([
       'node-1/0',
       'node-1/1',
@@ -464,7 +447,7 @@ describe('GPU series, inventory and efficiency', () => {
       node: 'node-1',
       gpuIndex: '0',
     });
-    const [point] = (oneMinute.series as { points: GpuPointJson[] }[])[0]?.points ?? [];
+    const [point]: (GpuPoint | undefined)[] = oneMinute.series[0]?.points ?? [];
     const utilization = measured[0]?.utilizationPct;
     expect(point).toMatchObject({ samples: 2, utilizationPct: { avg: utilization, max: utilization } });
     expect(point?.powerW.avg).toBeCloseTo(mean(sameMinute.map((g) => g.powerW)) ?? Number.NaN, 6);
@@ -477,7 +460,7 @@ describe('GPU series, inventory and efficiency', () => {
       node: 'node-2',
     });
     expect(quarter.series).toHaveLength(2);
-    for (const s of quarter.series as { points: GpuPointJson[] }[]) {
+    for (const s of quarter.series) {
       expect(s.points).toEqual([expect.objectContaining({ samples: 30, utilizationPct: { avg: null, max: null } })]);
       expect(s.points[0]?.powerW.avg).not.toBeNull();
     }
@@ -487,7 +470,7 @@ describe('GPU series, inventory and efficiency', () => {
       step: '15m',
       node: 'node-2',
     });
-    const points = (efficiency.series as { points: Json[] }[]).flatMap((s) => s.points);
+    const points = efficiency.series.flatMap((s) => s.points);
     expect(points.length).toBeGreaterThan(0);
     for (const p of points) {
       expect(p.gpuSeconds).toBeNull();
@@ -497,13 +480,8 @@ describe('GPU series, inventory and efficiency', () => {
 
   it('lists every GPU with its latest sample', async () => {
     const body = await getOk('/v1/gpus', {});
-    const items = body.items as Json[];
-    expect(items.map((g) => `${String(g.node)}/${String(g.gpuIndex)}`)).toEqual([
-      'node-1/0',
-      'node-1/1',
-      'node-2/0',
-      'node-2/1',
-    ]);
+    const items = body.items;
+    expect(items.map((g) => `${g.node}/${g.gpuIndex}`)).toEqual(['node-1/0', 'node-1/1', 'node-2/0', 'node-2/1']);
     for (const item of items) {
       const own = gpus.filter((g) => g.node === item.node && g.gpuIndex === item.gpuIndex);
       const latest = own.reduce((a, b) => (Date.parse(b.time) > Date.parse(a.time) ? b : a));
@@ -515,7 +493,7 @@ describe('GPU series, inventory and efficiency', () => {
     // node-1/1's last sample measured no utilisation: the inventory shows it without one.
     expect(items[1]?.latest).not.toHaveProperty('utilizationPct');
     expect(items[1]?.latest).toHaveProperty('powerW');
-    expect(((await getOk('/v1/gpus', { node: 'node-2' })).items as Json[]).map((g) => g.gpuIndex)).toEqual([0, 1]);
+    expect((await getOk('/v1/gpus', { node: 'node-2' })).items.map((g) => g.gpuIndex)).toEqual([0, 1]);
   });
 
   it('computes tokens per joule and GPU-seconds per 1,000 tokens per node and model', async () => {
@@ -523,7 +501,7 @@ describe('GPU series, inventory and efficiency', () => {
     const fromMs = base;
     const toMs = base + 4 * HOUR;
     const body = await getOk('/v1/efficiency', { from: iso(fromMs), to: iso(toMs), step: '15m' });
-    const series = body.series as { key: { node: string; model: string }; points: Json[] }[];
+    const series = body.series;
     const differences: string[] = [];
     // `busy` stays undefined where no GPU of the node measured utilisation: unknown, not 0.
     const nodeTotals = new Map<string, Map<number, { energyJ?: number; busy?: number; tokens: number }>>();
@@ -551,7 +529,7 @@ describe('GPU series, inventory and efficiency', () => {
     );
     for (const s of series) {
       for (const p of s.points) {
-        const t = Date.parse(p.t as string);
+        const t = Date.parse(p.t);
         const own = tokens
           .filter((e) => e.node === s.key.node && e.model === s.key.model && floorTo(Date.parse(e.time), stepMs) === t)
           .reduce((sum, e) => sum + e.inputTokens + e.outputTokens, 0);
@@ -559,9 +537,9 @@ describe('GPU series, inventory and efficiency', () => {
         const share = node !== undefined && node.tokens > 0 ? own / node.tokens : 0;
         const energyJ = node?.energyJ === undefined ? null : node.energyJ * share;
         const gpuSeconds = node?.busy === undefined ? null : node.busy * share;
-        const where = `${s.key.node}/${s.key.model} @ ${String(p.t)}`;
-        if (p.tokens !== own) differences.push(`${where}: tokens ${String(p.tokens)} != ${own}`);
-        const pairs: [string, unknown, number | null][] = [
+        const where = `${s.key.node}/${s.key.model} @ ${p.t}`;
+        if (p.tokens !== own) differences.push(`${where}: tokens ${p.tokens} != ${own}`);
+        const pairs: [string, number | null, number | null][] = [
           ['energyJ', p.energyJ, energyJ],
           ['gpuSeconds', p.gpuSeconds, gpuSeconds],
           ['tokensPerJoule', p.tokensPerJoule, energyJ !== null && energyJ > 0 ? own / energyJ : null],
@@ -572,8 +550,7 @@ describe('GPU series, inventory and efficiency', () => {
           ],
         ];
         for (const [name, actual, wanted] of pairs) {
-          if (!close(actual as number | null, wanted, 1e-8))
-            differences.push(`${where}: ${name} ${String(actual)} != ${wanted}`);
+          if (!close(actual, wanted, 1e-8)) differences.push(`${where}: ${name} ${String(actual)} != ${wanted}`);
         }
       }
     }
@@ -599,18 +576,18 @@ describe('tenant scoping', () => {
         securedUrl,
         TENANT_KEY,
       );
-      const sum = (totals.rows as { requests: number; inputTokens: number }[]).reduce(
+      const sum = totals.rows.reduce(
         (acc, r) => ({ requests: acc.requests + r.requests, inputTokens: acc.inputTokens + r.inputTokens }),
         { requests: 0, inputTokens: 0 },
       );
       expect(sum).toEqual({ requests: own.length, inputTokens: own.reduce((s, e) => s + e.inputTokens, 0) });
     }
     const byTenant = await getOk('/v1/tokens/totals', { ...range, groupBy: 'tenant' }, securedUrl, TENANT_KEY);
-    expect((byTenant.rows as { key: Json }[]).map((r) => r.key)).toEqual([{ tenant: 'tenant-a' }]);
+    expect(byTenant.rows.map((r) => r.key)).toEqual([{ tenant: 'tenant-a' }]);
 
     const listed = await getOk('/v1/events/tokens', { ...range, limit: '1000' }, securedUrl, TENANT_KEY);
-    expect((listed.items as TokenUsageEvent[]).every((e) => e.tenant === 'tenant-a')).toBe(true);
-    expect((listed.items as TokenUsageEvent[]).length).toBe(own.length);
+    expect(listed.items.every((e) => e.tenant === 'tenant-a')).toBe(true);
+    expect(listed.items.length).toBe(own.length);
 
     const foreign = tokens.find((e) => e.tenant === 'tenant-b') as TokenUsageEvent;
     expect((await get(`${securedUrl}/v1/events/tokens/${foreign.eventId}`, TENANT_KEY)).status).toBe(404);
@@ -638,7 +615,7 @@ describe('tenant scoping', () => {
     }
     // The all-tenant key sees everything, the missing key nothing.
     const all = await getOk('/v1/tokens/totals', range, securedUrl, ADMIN_KEY);
-    expect((all.rows as { requests: number }[])[0]?.requests).toBe(tokens.length);
+    expect(all.rows[0]?.requests).toBe(tokens.length);
     expect((await get(`${securedUrl}/v1/tokens/totals`)).status).toBe(401);
     expect((await get(`${securedUrl}/v1/gpus`, 'not-a-key')).status).toBe(401);
   });
@@ -715,13 +692,9 @@ describe('hostile and malformed queries', () => {
       const res = await fetch(`${openUrl}${pathname}`);
       const type = (res.headers.get('content-type') ?? '').split(';')[0];
       const body = (await res.json().catch(() => ({}))) as Json;
-      if (
-        res.status < 400 ||
-        res.status >= 500 ||
-        type !== 'application/problem+json' ||
-        typeof body.detail !== 'string'
-      ) {
-        outcomes.push(`${pathname.slice(0, 120)} -> ${res.status} ${type}`);
+      const violations = problemViolations(body);
+      if (res.status < 400 || res.status >= 500 || type !== 'application/problem+json' || violations.length > 0) {
+        outcomes.push(`${pathname.slice(0, 120)} -> ${res.status} ${type} ${violations.join('; ')}`);
       }
     }
     expect(outcomes).toEqual([]);
@@ -763,6 +736,25 @@ describe('hostile and malformed queries', () => {
   });
 });
 
+describe('response schemas', () => {
+  it('answers every endpoint within the response schema the OpenAPI document shows', async () => {
+    // Costs need a price catalog: test/e2e/costs.e2e-spec.ts checks theirs.
+    const range = { from: iso(base), to: iso(base + 4 * HOUR) };
+    const paths = (Object.keys(QUERY_API_ANSWERS) as QueryApiPath[]).filter((p) => !p.startsWith('/v1/costs/'));
+    for (const pathname of paths) {
+      const grouped = pathname === '/v1/tokens/series' || pathname === '/v1/tokens/totals';
+      const params = pathname === '/v1/gpus' ? {} : grouped ? { ...range, groupBy: 'model,tenant,node' } : range;
+      await expect(getOk(pathname, params)).resolves.toBeDefined();
+    }
+    const event = tokens[0] as TokenUsageEvent;
+    const one = await get(`${openUrl}/v1/events/tokens/${event.eventId}`);
+    expect({ status: one.status, violations: schemaViolations(TokenUsageEventSchema, one.body) }).toEqual({
+      status: 200,
+      violations: [],
+    });
+  });
+});
+
 describe('rate limiting and the API document', () => {
   it('answers 429 with Retry-After once a key exceeds its limit, and keeps other keys and health open', async () => {
     const statuses: number[] = [];
@@ -794,6 +786,14 @@ describe('rate limiting and the API document', () => {
         '/v1/efficiency',
       ]),
     );
+    // The document shows the response schemas themselves, which every answer here is checked against.
+    const paths = served.body.paths as Record<string, { get: { responses: Record<string, Json> } }>;
+    for (const [pathname, schema] of Object.entries(QUERY_API_ANSWERS)) {
+      expect({ pathname, shown: paths[pathname]?.get.responses['200'] }).toMatchObject({
+        pathname,
+        shown: { content: { 'application/json': { schema: JSON.parse(JSON.stringify(schema)) as Json } } },
+      });
+    }
     const docs = await fetch(`${openUrl}/docs`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');

@@ -1,5 +1,5 @@
 // Fault (g), issue 5: the Kafka broker is stopped while the load generator (`npm run loadgen`,
-// here in-process through its library API) posts to the producer.
+// here in-process through its library API, tools/loadgen) posts to the producer.
 //   - the producer answers 503 within 2 s of the broker being gone, instead of hanging;
 //   - nothing it acknowledged (202) is lost: the checker compares every stored event and rollup;
 //   - ingestion resumes by itself once the broker is back (no restart of any service).
@@ -7,12 +7,7 @@
 // the end every event it sent is acknowledged and must be stored exactly once.
 import type { TokenUsageEventInput } from '@tokenmeter/contracts';
 import { buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
-import {
-  DEFAULT_LOAD_OPTIONS,
-  fetchPoster,
-  type PostFn,
-  runLoad,
-} from '../../apps/producer/src/loadgen/load-generator';
+import { DEFAULT_LOAD_OPTIONS, fetchPoster, type PostFn, runLoad } from '../../tools/loadgen/src';
 import { FaultRun } from '../support/fault-harness';
 import { verifyScenario } from '../support/fault-scenario';
 import { expectEventually } from '../support/eventually';

@@ -5,9 +5,19 @@
 // samples the same way: each GPU's hour price and energy per attribution bucket, shared among the
 // groups a node served by their tokens in that bucket.
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
+import type {
+  CostFigures,
+  GpuCostFigures,
+  GpuCostSeriesResponse,
+  GpuCostTotalsResponse,
+  IdleCost,
+  TokenCostSeriesResponse,
+  TokenCostTotalsResponse,
+} from '@tokenmeter/contracts/query-api';
+import type { TokenKey } from '@tokenmeter/contracts/query-api';
 import { floorTo } from './query-expectations';
 
-export type TokenGroupField = 'model' | 'tenant' | 'node';
+export type TokenGroupField = keyof TokenKey;
 
 export interface CatalogPrice {
   /** RFC 3339, a whole UTC hour. */
@@ -74,14 +84,6 @@ export function ratesAt(catalog: PriceCatalog, model: string, timeMs: number): R
   };
 }
 
-export interface CostFigures {
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  unpricedTokens: number;
-  cost: string;
-}
-
 /** Running sums of one row or point; `picos` is the exact cost in units of 1e-12. */
 class CostSum {
   inputTokens = 0;
@@ -124,8 +126,8 @@ export function formatCost(picos: bigint): string {
   return `${micros / 1_000_000n}.${(micros % 1_000_000n).toString().padStart(6, '0')}`;
 }
 
-function keyOf(event: TokenUsageEvent, groupBy: readonly TokenGroupField[]): Record<string, string> {
-  const key: Record<string, string> = {};
+function keyOf(event: TokenUsageEvent, groupBy: readonly TokenGroupField[]): TokenKey {
+  const key: TokenKey = {};
   for (const field of groupBy) key[field] = event[field];
   return key;
 }
@@ -136,7 +138,7 @@ function byKeyJson(a: { key: unknown }, b: { key: unknown }): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-export type ExpectedCostRow = { key: Record<string, string> } & CostFigures;
+export type ExpectedCostRow = TokenCostTotalsResponse['rows'][number];
 
 /** The rows of /v1/costs/totals over [fromMs, toMs), sorted by the JSON of their key. */
 export function expectedCostRows(
@@ -144,7 +146,7 @@ export function expectedCostRows(
   catalog: PriceCatalog,
   opts: { fromMs: number; toMs: number; groupBy: readonly TokenGroupField[] },
 ): ExpectedCostRow[] {
-  const rows = new Map<string, { key: Record<string, string>; sum: CostSum }>();
+  const rows = new Map<string, { key: TokenKey; sum: CostSum }>();
   if (opts.groupBy.length === 0) rows.set('{}', { key: {}, sum: new CostSum() });
   for (const e of events) {
     const t = Date.parse(e.time);
@@ -158,15 +160,15 @@ export function expectedCostRows(
   return [...rows.values()].map(({ key, sum }) => ({ key, ...sum.figures() })).sort(byKeyJson);
 }
 
-export type ExpectedCostPoint = { t: string } & CostFigures;
+export type ExpectedCostPoint = TokenCostSeriesResponse['series'][number]['points'][number];
 
 /** The series of /v1/costs/series on the grid [fromMs, toMs) of stepMs, sorted by key JSON. */
 export function expectedCostSeries(
   events: readonly TokenUsageEvent[],
   catalog: PriceCatalog,
   opts: { fromMs: number; toMs: number; stepMs: number; groupBy: readonly TokenGroupField[] },
-): { key: Record<string, string>; points: ExpectedCostPoint[] }[] {
-  const series = new Map<string, { key: Record<string, string>; buckets: Map<number, CostSum> }>();
+): { key: TokenKey; points: ExpectedCostPoint[] }[] {
+  const series = new Map<string, { key: TokenKey; buckets: Map<number, CostSum> }>();
   if (opts.groupBy.length === 0) series.set('{}', { key: {}, buckets: new Map() });
   for (const e of events) {
     const t = Date.parse(e.time);
@@ -293,7 +295,7 @@ function gpuBuckets(samples: readonly GpuSample[], sizeMs: number) {
 
 export interface GpuShare {
   startMs: number;
-  key: Record<string, string>;
+  key: TokenKey;
   tokens: number;
   gpuPicos: bigint;
   energyPicos: bigint;
@@ -353,13 +355,13 @@ export function attributeGpus(
     }
     // Node -> all its tokens of the bucket, and the wanted groups' tokens.
     const totals = new Map<string, number>();
-    const groups = new Map<string, Map<string, { key: Record<string, string>; tokens: number }>>();
+    const groups = new Map<string, Map<string, { key: TokenKey; tokens: number }>>();
     for (const { e, t, n } of events) {
       if (t < startMs || t >= startMs + sizeMs) continue;
       totals.set(e.node, (totals.get(e.node) ?? 0) + n);
       if (!wanted(e)) continue;
       const key = keyOf(e, opts.groupBy);
-      const byKey = groups.get(e.node) ?? new Map<string, { key: Record<string, string>; tokens: number }>();
+      const byKey = groups.get(e.node) ?? new Map<string, { key: TokenKey; tokens: number }>();
       groups.set(e.node, byKey);
       const group = byKey.get(JSON.stringify(key)) ?? { key, tokens: 0 };
       byKey.set(JSON.stringify(key), group);
@@ -403,7 +405,7 @@ class GpuCostSum {
     this.energyPicos += part.energyPicos;
   }
 
-  idle(): ExpectedIdleCost {
+  idle(): IdleCost {
     return {
       gpuCost: formatCost(this.gpuPicos),
       energyCost: formatCost(this.energyPicos),
@@ -411,24 +413,12 @@ class GpuCostSum {
     };
   }
 
-  figures(): ExpectedGpuCostFigures {
+  figures(): GpuCostFigures {
     return { tokens: this.tokens, ...this.idle() };
   }
 }
 
-export interface ExpectedIdleCost {
-  gpuCost: string;
-  energyCost: string;
-  cost: string;
-}
-
-export type ExpectedGpuCostFigures = { tokens: number } & ExpectedIdleCost;
-
-export interface ExpectedGpuCostTotals {
-  rows: ({ key: Record<string, string> } & ExpectedGpuCostFigures)[];
-  unattributed?: ExpectedIdleCost;
-  unpricedGpuMinutes?: number;
-}
+export type ExpectedGpuCostTotals = Pick<GpuCostTotalsResponse, 'rows' | 'unattributed' | 'unpricedGpuMinutes'>;
 
 /** `rows`, and for an all-tenant key (`fleet`) `unattributed` and `unpricedGpuMinutes`, of view=gpus totals. */
 export function expectedGpuCostTotals(
@@ -438,7 +428,7 @@ export function expectedGpuCostTotals(
   opts: { fromMs: number; toMs: number; groupBy: readonly TokenGroupField[]; filter?: GpuCostFilter; fleet: boolean },
 ): ExpectedGpuCostTotals {
   const attribution = attributeGpus(tokenEvents, samples, catalog, totalsBuckets(opts.fromMs, opts.toMs), opts);
-  const rows = new Map<string, { key: Record<string, string>; sum: GpuCostSum }>();
+  const rows = new Map<string, { key: TokenKey; sum: GpuCostSum }>();
   if (opts.groupBy.length === 0) rows.set('{}', { key: {}, sum: new GpuCostSum() });
   for (const share of attribution.shares) {
     const id = JSON.stringify(share.key);
@@ -454,11 +444,7 @@ export function expectedGpuCostTotals(
   };
 }
 
-export interface ExpectedGpuCostSeries {
-  series: { key: Record<string, string>; points: ({ t: string } & ExpectedGpuCostFigures)[] }[];
-  unattributed?: ({ t: string } & ExpectedIdleCost)[];
-  unpricedGpuMinutes?: number;
-}
+export type ExpectedGpuCostSeries = Pick<GpuCostSeriesResponse, 'series' | 'unattributed' | 'unpricedGpuMinutes'>;
 
 /** view=gpus series on the grid [fromMs, toMs) of stepMs: hour buckets for steps of an hour or more, else minutes. */
 export function expectedGpuCostSeries(
@@ -477,7 +463,7 @@ export function expectedGpuCostSeries(
   const sizeMs = opts.stepMs >= HOUR_MS ? HOUR_MS : MINUTE_MS;
   const attribution = attributeGpus(tokenEvents, samples, catalog, evenBuckets(opts.fromMs, opts.toMs, sizeMs), opts);
   const point = (startMs: number) => opts.fromMs + floorTo(startMs - opts.fromMs, opts.stepMs);
-  const series = new Map<string, { key: Record<string, string>; points: Map<number, GpuCostSum> }>();
+  const series = new Map<string, { key: TokenKey; points: Map<number, GpuCostSum> }>();
   if (opts.groupBy.length === 0) series.set('{}', { key: {}, points: new Map() });
   for (const share of attribution.shares) {
     const id = JSON.stringify(share.key);
@@ -592,43 +578,4 @@ export function expectedMonthToDate(
   const rows = expectedCostRows(events, catalog, { fromMs: utcMonthStartMs(nowMs), toMs: nowMs, groupBy: ['tenant'] });
   for (const row of rows) out.set(row.key.tenant as string, row.cost);
   return out;
-}
-
-export interface PromSample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-const PROM_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?[ \t]+(\S+)(?:[ \t]+-?\d+)?$/;
-const PROM_LABEL = /[ \t]*([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(?:,|$)/y;
-
-/**
- * The samples of a Prometheus text exposition (format 0.0.4): comments and blank lines skipped,
- * label values unescaped (\\, \", \n), labels in any order; a line that is not a sample throws.
- */
-export function parsePrometheusText(text: string): PromSample[] {
-  const samples: PromSample[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '' || line.startsWith('#')) continue;
-    const match = PROM_LINE.exec(line);
-    if (match === null) throw new Error(`not a Prometheus sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    const body = match[2] ?? '';
-    PROM_LABEL.lastIndex = 0;
-    while (PROM_LABEL.lastIndex < body.length) {
-      const at = PROM_LABEL.lastIndex;
-      const label = PROM_LABEL.exec(body);
-      if (label === null) {
-        if (body.slice(at).trim() === '') break;
-        throw new Error(`bad labels in: ${line}`);
-      }
-      labels[label[1] as string] = (label[2] as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    }
-    const raw = match[3] as string;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad value in: ${line}`);
-    samples.push({ name: match[1] as string, labels, value });
-  }
-  return samples;
 }

@@ -1,66 +1,14 @@
-// Starts the built services (dist/) as real child processes for end-to-end tests, with their
-// logs in .local/test-logs/, and stops them with SIGTERM like an orchestrator would.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { expectEventually } from './eventually';
-
-export type ServiceName = 'producer' | 'processor' | 'query-api';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-export function entryPoint(name: ServiceName): string {
-  return path.join(ROOT, 'dist', 'apps', name, 'apps', name, 'src', 'main.js');
-}
-
-export interface RunningService {
-  name: ServiceName;
-  baseUrl: string;
-  process: ChildProcess;
-  logFile: string;
-  exitCode: Promise<number | null>;
-}
-
-export async function startService(
-  name: ServiceName,
-  port: number,
-  env: Record<string, string>,
-  logDir: string,
-): Promise<RunningService> {
-  const entry = entryPoint(name);
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`make build\` first`);
-  mkdirSync(logDir, { recursive: true });
-  const logFile = path.join(logDir, `${name}.log`);
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [entry], {
-    env: { ...process.env, ...env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  const exitCode = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const service: RunningService = { name, baseUrl: `http://127.0.0.1:${port}`, process: child, logFile, exitCode };
-  try {
-    await expectEventually(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}`);
-        const res = await fetch(`${service.baseUrl}/health/ready`);
-        if (res.status !== 200) throw new Error(`${name} /health/ready answered ${res.status}: ${await res.text()}`);
-      },
-      { timeoutMs: 60_000, description: `${name} ready` },
-    );
-  } catch (error) {
-    // Never ready: stop it, or it outlives the test run (and keeps jest from exiting).
-    if (child.exitCode === null) child.kill('SIGKILL');
-    throw error;
-  }
-  return service;
-}
-
-export async function stopService(service: RunningService): Promise<number | null> {
-  if (service.process.exitCode === null) service.process.kill('SIGTERM');
-  return service.exitCode;
-}
+// The test tiers' side of running the built services: port blocks that keep the services of one
+// test file apart. Starting and stopping them is tools/service-runner's, shared with the bench.
+export {
+  entryPoint,
+  type ExitedService,
+  type RunningService,
+  runUntilExit,
+  type ServiceName,
+  startService,
+  stopService,
+} from '../../tools/service-runner/service-runner';
 
 // Service ports lie above Linux's ephemeral range (32768-60999 by default): a port picked inside
 // it can be taken at any moment by an outgoing connection of the tests or the servers (seen on a
@@ -74,40 +22,4 @@ export function portBlock(): { producer: number; processor: number; queryApi: nu
   const base = PORT_BLOCKS.first + (nextBlock % PORT_BLOCKS.count) * PORT_BLOCKS.size;
   nextBlock += 1;
   return { producer: base, processor: base + 1, queryApi: base + 2 };
-}
-
-export interface ExitedService {
-  /** Null when the deadline passed and the process was killed. */
-  code: number | null;
-  output: string;
-  durationMs: number;
-}
-
-/**
- * Runs a service that should fail at boot and resolves once it exits, with its stdout and
- * stderr; a service still running at the deadline is killed and resolves with code null.
- */
-export function runUntilExit(
-  name: ServiceName,
-  port: number,
-  env: Record<string, string>,
-  timeoutMs: number,
-): Promise<ExitedService> {
-  const entry = entryPoint(name);
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`make build\` first`);
-  const started = Date.now();
-  const child = spawn(process.execPath, [entry], {
-    env: { ...process.env, ...env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) => {
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, durationMs: Date.now() - started });
-    });
-  });
 }

@@ -6,6 +6,7 @@ export * from './boot/startup-error';
 export * from './logging/logging.module';
 export * from './metrics/registry';
 export * from './metrics/http-metrics';
+export * from './metrics/prometheus-text';
 export * from './http/problem';
 export * from './http/problem-types';
 export * from './errors/domain-error';

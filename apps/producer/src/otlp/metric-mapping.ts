@@ -21,8 +21,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { TokenUsageIntervalInput } from '@tokenmeter/contracts';
+import type { Exposition, PromSample } from '@tokenmeter/telemetry';
 import { scrapedEventId } from '../sources/scrape/event-id';
-import type { Exposition, PromSample } from '../sources/scrape/prometheus-text';
 import { VLLM_METRICS, VllmIntervalTracker } from '../sources/scrape/vllm';
 import { AGGREGATION_TEMPORALITY, type Attributes, type Decoded, type OtlpHistogramPoint } from './otlp-codec';
 import { GEN_AI, MappingError, modelOf, nodeOf, nsToMs, type OtlpMappingOptions, tenantOf } from './span-mapping';

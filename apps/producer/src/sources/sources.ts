@@ -1,13 +1,13 @@
 // The built-in sources (SPEC §5): each turns one tick of the clock into contract events.
 // They hold the per-source state (simulator position, vLLM counter baselines) and nothing
 // else; scheduling, publishing and retries are the SourceRunner's.
-import { parsePrometheusText } from './scrape/prometheus-text';
+import { FleetSimulator } from '@tokenmeter/simulator';
+import { parsePrometheusText } from '@tokenmeter/telemetry';
 import { gpuSamplesFromDcgm, type DcgmUnits } from './scrape/dcgm';
 import { scrapedEventId } from './scrape/event-id';
 import { gpuSamplesFromNvidiaSmi, NVIDIA_SMI_ARGS } from './scrape/nvidia-smi';
 import { VllmIntervalTracker } from './scrape/vllm';
 import type { DroppedGpuReading } from './scrape/gpu-sample-builder';
-import { FleetSimulator } from './simulator/fleet-simulator';
 import type { EventKind } from '../ingest/ingest.service';
 import type { ScrapeTarget, SourcesConfig } from '../config';
 import { CommandNotFoundError, type CommandRunner, type ScrapeClient } from './source-io';

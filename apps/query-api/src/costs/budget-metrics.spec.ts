@@ -1,7 +1,8 @@
 import { register } from 'prom-client';
 import { QueryApiConfig } from '../config';
 import { BudgetMetrics } from './budget-metrics';
-import type { CostService, CostTotalsResponse } from './cost.service';
+import type { CostService } from './cost.service';
+import type { TokenCostTotalsResponse } from '@tokenmeter/contracts/query-api';
 import { parsePriceCatalog } from './price-catalog';
 
 const NOW = Date.parse('2026-12-07T10:30:00Z');
@@ -33,7 +34,7 @@ describe('BudgetMetrics', () => {
   it('sets month-to-date spend of every budgeted tenant from the month so far, 0 without spend, nothing for others', async () => {
     const calls: unknown[][] = [];
     const costs = {
-      totals: (...args: unknown[]): Promise<CostTotalsResponse> => {
+      totals: (...args: unknown[]): Promise<TokenCostTotalsResponse> => {
         calls.push(args);
         return Promise.resolve({
           from: '',

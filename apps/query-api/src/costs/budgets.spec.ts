@@ -1,5 +1,6 @@
 import { budgetReport, monthStartMs } from './budgets';
-import type { CostService, CostTotalsResponse } from './cost.service';
+import type { CostService } from './cost.service';
+import type { TokenCostTotalsResponse } from '@tokenmeter/contracts/query-api';
 import { parsePriceCatalog, type PriceCatalog } from './price-catalog';
 
 const NOW = Date.parse('2026-12-07T10:30:00Z');
@@ -12,7 +13,7 @@ function catalog(budgets: { tenant: string; monthly: string }[]): PriceCatalog {
 
 function costsSpending(spend: Record<string, string>, calls: unknown[][] = []): CostService {
   return {
-    totals: (...args: unknown[]): Promise<CostTotalsResponse> => {
+    totals: (...args: unknown[]): Promise<TokenCostTotalsResponse> => {
       calls.push(args);
       return Promise.resolve({
         from: '',

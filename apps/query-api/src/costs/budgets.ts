@@ -3,27 +3,9 @@
 // month; the spend is token-priced, exact, and rounded once as every cost figure is.
 import type { TokenSeriesFilter } from '../storage/rollup.reader';
 import type { CostService } from './cost.service';
+import type { BudgetsResponse } from '@tokenmeter/contracts/query-api';
 import { formatPicos, parseMicros } from './money';
 import type { PriceCatalog } from './price-catalog';
-
-export interface BudgetItem {
-  tenant: string;
-  /** The monthly budget, a decimal string with 6 fractional digits. */
-  budget: string;
-  /** Token-priced spend since the start of the month, rounded half-up to 6 decimals. */
-  monthToDate: string;
-  /** monthToDate / budget in percent, truncated to 2 decimals; null for a zero budget. */
-  usedPct: number | null;
-}
-
-export interface BudgetsResponse {
-  currency: string;
-  /** `YYYY-MM` of the month reported. */
-  month: string;
-  from: string;
-  to: string;
-  items: BudgetItem[];
-}
 
 /** Start of the UTC calendar month holding `nowMs`. */
 export function monthStartMs(nowMs: number): number {

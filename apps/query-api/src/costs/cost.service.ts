@@ -14,80 +14,26 @@ import {
   sortByKey,
   toWholeMinutes,
   type TokenGroupField,
-  type TokenKey,
 } from '../series/series.service';
+import type { TokenKey } from '@tokenmeter/contracts/query-api';
 import { gridBucket, type TimeGrid } from '../series/time-grid';
 import { RollupReader, type TokenSeriesFilter } from '../storage/rollup.reader';
+import type {
+  CostFigures,
+  GpuCostFigures,
+  GpuCostSeriesResponse,
+  GpuCostTotalsResponse,
+  IdleCost,
+  TokenCostSeriesResponse,
+  TokenCostTotalsResponse,
+} from '@tokenmeter/contracts/query-api';
 import { attributeGpuCost, attributionPieces, type Attribution } from './gpu-attribution';
 import { formatPicos, tokenCount } from './money';
 import type { PriceCatalog } from './price-catalog';
 
 const DAY_MS = 86_400_000;
 
-export interface CostFigures {
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  /** Input plus output tokens without a price in force (no catalog entry, or before its first price). */
-  unpricedTokens: number;
-  /** In the catalog's currency, 6 decimals, rounded half-up once from the exact sum. */
-  cost: string;
-}
-
-export const COST_VIEWS = ['tokens', 'gpus'] as const;
-export type CostView = (typeof COST_VIEWS)[number];
-
-export interface CostTotalsResponse {
-  from: string;
-  to: string;
-  currency: string;
-  view: 'tokens';
-  rows: ({ key: TokenKey } & CostFigures)[];
-}
-
-export interface CostSeriesResponse {
-  from: string;
-  to: string;
-  step: string;
-  currency: string;
-  view: 'tokens';
-  series: { key: TokenKey; points: ({ t: string } & CostFigures)[] }[];
-}
-
-/** GPU-priced: a group's share of the GPU time and energy of the nodes that served its tokens. */
-export interface GpuCostFigures {
-  /** Input plus output tokens of the group: what its share was computed from. */
-  tokens: number;
-  gpuCost: string;
-  energyCost: string;
-  /** gpuCost + energyCost, rounded once from their exact sum. */
-  cost: string;
-}
-
-/** GPU cost of buckets in which a node served no tokens: shown to all-tenant keys only. */
-export type IdleCost = Omit<GpuCostFigures, 'tokens'>;
-
-export interface GpuCostTotalsResponse {
-  from: string;
-  to: string;
-  currency: string;
-  view: 'gpus';
-  rows: ({ key: TokenKey } & GpuCostFigures)[];
-  unattributed?: IdleCost;
-  /** GPU-minutes with samples but no GPU price in force (not costed). */
-  unpricedGpuMinutes?: number;
-}
-
-export interface GpuCostSeriesResponse {
-  from: string;
-  to: string;
-  step: string;
-  currency: string;
-  view: 'gpus';
-  series: { key: TokenKey; points: ({ t: string } & GpuCostFigures)[] }[];
-  unattributed?: ({ t: string } & IdleCost)[];
-  unpricedGpuMinutes?: number;
-}
+export { COST_VIEWS, type CostView } from '@tokenmeter/contracts/query-api';
 
 /** Exact running sums of one GPU-priced row or point. */
 class GpuCostAccumulator {
@@ -158,7 +104,7 @@ export class CostService {
     range: { fromMs: number; toMs: number },
     filter: TokenSeriesFilter,
     groupBy: readonly TokenGroupField[],
-  ): Promise<CostTotalsResponse> {
+  ): Promise<TokenCostTotalsResponse> {
     const { fromMs, toMs } = toWholeMinutes(range);
     const series = await this.reader.tokenSeries(filter, fromMs, toMs);
     const pieces = splitAt(fromMs, toMs, catalog.priceChanges()).flatMap(([a, b]) => coveringPieces(a, b));
@@ -263,7 +209,7 @@ export class CostService {
     grid: TimeGrid,
     filter: TokenSeriesFilter,
     groupBy: readonly TokenGroupField[],
-  ): Promise<CostSeriesResponse> {
+  ): Promise<TokenCostSeriesResponse> {
     const series = await this.reader.tokenSeries(filter, grid.fromMs, grid.toMs);
     const docs = await this.reader.tokenRollups(series, readResolution(grid, catalog), grid.fromMs, grid.toMs);
     const groups = new Map<string, { key: TokenKey; points: Map<number, CostAccumulator> }>();

@@ -7,19 +7,20 @@ import { Clock, CurrentPrincipal, mayAccessTenant, type Principal, ProblemExcept
 import type { FastifyReply } from 'fastify';
 import { QueryApiConfig } from '../config';
 import { ApiProblems, ApiQueryParams } from '../openapi/api-docs';
-import { BUDGETS_RESPONSE, COST_SERIES_RESPONSE, COST_TOTALS_RESPONSE } from '../openapi/response-schemas';
+import { openApiSchema } from '../openapi/responses';
 import { type ParamSpec, parseParams, resolveRange } from '../params/query-params';
 import { RANGE, STEP, TOKEN_FILTERS, tokenFilter } from '../series/series.controller';
 import { planGrid } from '../series/time-grid';
-import { budgetReport, type BudgetsResponse } from './budgets';
+import { budgetReport } from './budgets';
+import { COST_VIEWS, CostService } from './cost.service';
 import {
-  COST_VIEWS,
+  type BudgetsResponse,
+  BudgetsResponseSchema,
   type CostSeriesResponse,
-  CostService,
+  CostSeriesResponseSchema,
   type CostTotalsResponse,
-  type GpuCostSeriesResponse,
-  type GpuCostTotalsResponse,
-} from './cost.service';
+  CostTotalsResponseSchema,
+} from '@tokenmeter/contracts/query-api';
 import { toCsv } from './csv';
 import type { PriceCatalog } from './price-catalog';
 
@@ -59,7 +60,7 @@ export class CostsController {
       'with a header row.',
   })
   @ApiQueryParams(COST_TOTALS_PARAMS)
-  @ApiOkResponse({ schema: COST_TOTALS_RESPONSE })
+  @ApiOkResponse({ schema: openApiSchema(CostTotalsResponseSchema) })
   @ApiProduces('application/json', CSV_TYPE)
   @ApiProblems(400, 401, 403, 404, 429)
   async totals(
@@ -67,7 +68,7 @@ export class CostsController {
     @Headers('accept') accept: string | undefined,
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<CostTotalsResponse | GpuCostTotalsResponse | string> {
+  ): Promise<CostTotalsResponse | string> {
     const p = parseParams(query, COST_TOTALS_PARAMS);
     const groupBy = p.groupBy ?? [];
     const catalog = this.catalog();
@@ -109,12 +110,9 @@ export class CostsController {
       'for steps under an hour). Empty buckets are present with zeros and "0.000000".',
   })
   @ApiQueryParams(COST_SERIES_PARAMS)
-  @ApiOkResponse({ schema: COST_SERIES_RESPONSE })
+  @ApiOkResponse({ schema: openApiSchema(CostSeriesResponseSchema) })
   @ApiProblems(400, 401, 403, 404, 429)
-  async series(
-    @Query() query: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<CostSeriesResponse | GpuCostSeriesResponse> {
+  async series(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<CostSeriesResponse> {
     const p = parseParams(query, COST_SERIES_PARAMS);
     const grid = planGrid(this.range(p), p.step);
     const catalog = this.catalog();
@@ -132,7 +130,7 @@ export class CostsController {
       'start of the current UTC calendar month (the figure of `tokenmeter_cost_month_to_date`), its monthly budget ' +
       'and the share used. Tenants without a budget are not listed.',
   })
-  @ApiOkResponse({ schema: BUDGETS_RESPONSE })
+  @ApiOkResponse({ schema: openApiSchema(BudgetsResponseSchema) })
   @ApiProblems(400, 401, 404, 429)
   async budgets(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<BudgetsResponse> {
     parseParams(query, {});

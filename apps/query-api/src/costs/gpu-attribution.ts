@@ -12,7 +12,8 @@
 import type { GpuRollupDocument, GpuSeriesDocument, TokenRollupDocument } from '@tokenmeter/storage';
 import { RESOLUTION_MS } from '@tokenmeter/storage';
 import { energyPerDocument } from '../series/aggregates';
-import { getOrCreate, keyOf, type TokenGroupField, type TokenKey } from '../series/series.service';
+import type { TokenKey } from '@tokenmeter/contracts/query-api';
+import { getOrCreate, keyOf, type TokenGroupField } from '../series/series.service';
 import type { RollupPiece, RollupReader, TokenSeriesFilter } from '../storage/rollup.reader';
 import { tokenCount } from './money';
 import type { PriceCatalog } from './price-catalog';

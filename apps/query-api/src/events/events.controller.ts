@@ -1,13 +1,11 @@
 // Raw event listings and lookup (SPEC §7): time range, filters, keyset pagination.
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags, type SchemaObject } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   type GpuSample,
-  GpuSampleSchema,
   type TokenUsageEvent,
   TokenUsageEventSchema,
   type TokenUsageInterval,
-  TokenUsageIntervalSchema,
 } from '@tokenmeter/contracts';
 import { gpuDocumentToSample, tokenDocumentToEvent, tokenIntervalDocumentToInterval } from '@tokenmeter/storage';
 import {
@@ -20,9 +18,16 @@ import {
 } from '@tokenmeter/telemetry';
 import { QueryApiConfig } from '../config';
 import { ApiProblems, ApiQueryParams } from '../openapi/api-docs';
+import { openApiSchema } from '../openapi/responses';
 import { type ParamSpec, parseParams, resolveRange, invalidParams } from '../params/query-params';
 import { RawEventReader } from '../storage/raw-event.reader';
 import { decodeCursor, encodeCursor } from './cursor';
+import {
+  GpuSamplePageSchema,
+  type Page,
+  TokenEventPageSchema,
+  TokenIntervalPageSchema,
+} from '@tokenmeter/contracts/query-api';
 
 const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -45,22 +50,6 @@ const GPU_PARAMS = {
   gpuIndex: { kind: 'int', min: 0, max: 1023, description: 'only this GPU index' },
 } as const satisfies Record<string, ParamSpec>;
 
-function pageSchema(item: unknown): SchemaObject {
-  return {
-    type: 'object',
-    required: ['items', 'nextCursor'],
-    properties: {
-      items: { type: 'array', items: item as SchemaObject },
-      nextCursor: { type: ['string', 'null'], description: 'pass as `cursor` for the next page; null on the last' },
-    },
-  };
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
 @ApiTags('events')
 @ApiBearerAuth()
 @Controller('v1/events')
@@ -74,7 +63,7 @@ export class EventsController {
   @Get('tokens')
   @ApiOperation({ summary: 'Raw token usage events', description: 'In (time, eventId) order, keyset-paginated.' })
   @ApiQueryParams(TOKEN_PARAMS)
-  @ApiOkResponse({ schema: pageSchema(TokenUsageEventSchema) })
+  @ApiOkResponse({ schema: openApiSchema(TokenEventPageSchema) })
   @ApiProblems(400, 401, 403, 429)
   async listTokens(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<Page<TokenUsageEvent>> {
     const page = this.tokenPageQuery(query, principal);
@@ -90,7 +79,7 @@ export class EventsController {
       'series and totals; this lists them as they arrived.',
   })
   @ApiQueryParams(TOKEN_PARAMS)
-  @ApiOkResponse({ schema: pageSchema(TokenUsageIntervalSchema) })
+  @ApiOkResponse({ schema: openApiSchema(TokenIntervalPageSchema) })
   @ApiProblems(400, 401, 403, 429)
   async listTokenIntervals(
     @Query() query: unknown,
@@ -107,7 +96,7 @@ export class EventsController {
     description: 'In (time, eventId) order, keyset-paginated. A tenant-scoped key sees only samples of its tenants.',
   })
   @ApiQueryParams(GPU_PARAMS)
-  @ApiOkResponse({ schema: pageSchema(GpuSampleSchema) })
+  @ApiOkResponse({ schema: openApiSchema(GpuSamplePageSchema) })
   @ApiProblems(400, 401, 429)
   async listGpus(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<Page<GpuSample>> {
     const p = parseParams(query, GPU_PARAMS);
@@ -124,7 +113,7 @@ export class EventsController {
   @Get('tokens/:eventId')
   @ApiOperation({ summary: 'One token usage event by eventId' })
   @ApiParam({ name: 'eventId', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } })
-  @ApiOkResponse({ schema: TokenUsageEventSchema as unknown as SchemaObject })
+  @ApiOkResponse({ schema: openApiSchema(TokenUsageEventSchema) })
   @ApiProblems(400, 401, 404, 429)
   async getToken(
     @Param('eventId') eventId: string,

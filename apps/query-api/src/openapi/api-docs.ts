@@ -4,7 +4,8 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiQuery, ApiResponse } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger';
 import type { ParamSpec } from '../params/query-params';
-import { PROBLEM_SCHEMA } from './response-schemas';
+import { ProblemSchema } from '@tokenmeter/contracts/query-api';
+import { openApiSchema } from './responses';
 
 export function paramSchema(spec: ParamSpec): SchemaObject {
   switch (spec.kind) {
@@ -50,7 +51,7 @@ export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecor
       ApiResponse({
         status,
         description: PROBLEM_DESCRIPTIONS[status] ?? 'Error',
-        content: { 'application/problem+json': { schema: PROBLEM_SCHEMA } },
+        content: { 'application/problem+json': { schema: openApiSchema(ProblemSchema) } },
       }),
     ),
   );

@@ -9,28 +9,7 @@ import {
   mergeHistograms,
   type TokenRollupDocument,
 } from '@tokenmeter/storage';
-
-export interface Percentiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-export interface TokenCounts {
-  requests: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-}
-
-export interface TokenPoint extends TokenCounts {
-  t: string;
-  /** Output (generated) tokens per second of the bucket. */
-  tokensPerSecond: number;
-  ttftMs: Percentiles;
-  durationMs: Percentiles;
-}
+import type { GpuPoint, Percentiles, TokenCounts, TokenPoint } from '@tokenmeter/contracts/query-api';
 
 export class TokenAccumulator {
   readonly counts: TokenCounts = { requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
@@ -76,17 +55,6 @@ class HistogramAccumulator {
     const [p50, p95, p99] = histogramPercentiles(this.counts, [0.5, 0.95, 0.99], bounds).map(round);
     return { p50: p50 ?? null, p95: p95 ?? null, p99: p99 ?? null };
   }
-}
-
-export interface GpuPoint {
-  t: string;
-  samples: number;
-  utilizationPct: { avg: number | null; max: number | null };
-  memoryUsedMiB: { avg: number | null; max: number | null };
-  powerW: { avg: number | null; max: number | null };
-  temperatureC: { max: number | null };
-  /** Energy used in the bucket, joules; absent when no sample carried the energy counter. */
-  energyJ?: number;
 }
 
 export class GpuAccumulator {

@@ -13,24 +13,22 @@ import {
 } from '@tokenmeter/telemetry';
 import { QueryApiConfig } from '../config';
 import { ApiProblems, ApiQueryParams } from '../openapi/api-docs';
-import {
-  EFFICIENCY_RESPONSE,
-  GPU_INVENTORY_RESPONSE,
-  GPU_SERIES_RESPONSE,
-  TOKEN_SERIES_RESPONSE,
-  TOKEN_TOTALS_RESPONSE,
-} from '../openapi/response-schemas';
+import { openApiSchema } from '../openapi/responses';
 import { type ParamSpec, parseParams, resolveRange } from '../params/query-params';
 import type { TokenSeriesFilter } from '../storage/rollup.reader';
 import {
   type EfficiencyResponse,
-  type GpuInventoryItem,
+  EfficiencyResponseSchema,
+  type GpuInventoryResponse,
+  GpuInventoryResponseSchema,
   type GpuSeriesResponse,
-  SeriesService,
-  TOKEN_GROUP_FIELDS,
+  GpuSeriesResponseSchema,
   type TokenSeriesResponse,
+  TokenSeriesResponseSchema,
   type TokenTotalsResponse,
-} from './series.service';
+  TokenTotalsResponseSchema,
+} from '@tokenmeter/contracts/query-api';
+import { SeriesService, TOKEN_GROUP_FIELDS } from './series.service';
 import { planGrid, STEPS } from './time-grid';
 
 export const RANGE = {
@@ -89,7 +87,7 @@ export class SeriesController {
       'Empty buckets are present with zeros and null percentiles.',
   })
   @ApiQueryParams(TOKEN_SERIES_PARAMS)
-  @ApiOkResponse({ schema: TOKEN_SERIES_RESPONSE })
+  @ApiOkResponse({ schema: openApiSchema(TokenSeriesResponseSchema) })
   @ApiProblems(400, 401, 403, 429)
   async tokenSeries(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<TokenSeriesResponse> {
     const p = parseParams(query, TOKEN_SERIES_PARAMS);
@@ -103,7 +101,7 @@ export class SeriesController {
     description: 'Sums over the range (aligned outward to whole minutes), one row per group.',
   })
   @ApiQueryParams(TOKEN_TOTALS_PARAMS)
-  @ApiOkResponse({ schema: TOKEN_TOTALS_RESPONSE })
+  @ApiOkResponse({ schema: openApiSchema(TokenTotalsResponseSchema) })
   @ApiProblems(400, 401, 403, 429)
   async tokenTotals(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<TokenTotalsResponse> {
     const p = parseParams(query, TOKEN_TOTALS_PARAMS);
@@ -117,7 +115,7 @@ export class SeriesController {
       'Per GPU: samples, utilization, memory, power (avg/max), temperature (max), energy used. Needs an all-tenant key.',
   })
   @ApiQueryParams(GPU_SERIES_PARAMS)
-  @ApiOkResponse({ schema: GPU_SERIES_RESPONSE })
+  @ApiOkResponse({ schema: openApiSchema(GpuSeriesResponseSchema) })
   @ApiProblems(400, 401, 403, 429)
   async gpuSeries(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<GpuSeriesResponse> {
     requireFleetScope(principal);
@@ -135,12 +133,9 @@ export class SeriesController {
     description: 'Every GPU seen, with its latest sample. Needs an all-tenant key.',
   })
   @ApiQueryParams(GPU_INVENTORY_PARAMS)
-  @ApiOkResponse({ schema: GPU_INVENTORY_RESPONSE })
+  @ApiOkResponse({ schema: openApiSchema(GpuInventoryResponseSchema) })
   @ApiProblems(400, 401, 403, 429)
-  async gpuInventory(
-    @Query() query: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<{ items: GpuInventoryItem[] }> {
+  async gpuInventory(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<GpuInventoryResponse> {
     requireFleetScope(principal);
     const p = parseParams(query, GPU_INVENTORY_PARAMS);
     return this.series.gpuInventory(p.node === undefined ? {} : { node: p.node });
@@ -154,7 +149,7 @@ export class SeriesController {
       'attributed to the models it served by their share of its tokens (input + output) in that bucket. Needs an all-tenant key.',
   })
   @ApiQueryParams(EFFICIENCY_PARAMS)
-  @ApiOkResponse({ schema: EFFICIENCY_RESPONSE })
+  @ApiOkResponse({ schema: openApiSchema(EfficiencyResponseSchema) })
   @ApiProblems(400, 401, 403, 429)
   async efficiency(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<EfficiencyResponse> {
     requireFleetScope(principal);

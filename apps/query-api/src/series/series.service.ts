@@ -9,68 +9,20 @@ import {
   type TokenRollupDocument,
 } from '@tokenmeter/storage';
 import { type GpuSeriesFilter, RollupReader, type RollupPiece, type TokenSeriesFilter } from '../storage/rollup.reader';
-import {
-  energyPerDocument,
-  GpuAccumulator,
-  type GpuPoint,
-  round,
-  TokenAccumulator,
-  type TokenCounts,
-  type TokenPoint,
-} from './aggregates';
-import { gridBucket, type TimeGrid } from './time-grid';
+import { energyPerDocument, GpuAccumulator, round, TokenAccumulator } from './aggregates';
+import type {
+  EfficiencyPoint,
+  EfficiencyResponse,
+  GpuInventoryResponse,
+  GpuSeriesResponse,
+  TokenKey,
+  TokenSeriesResponse,
+  TokenTotalsResponse,
+} from '@tokenmeter/contracts/query-api';
+import { gridBucket, type Step, type TimeGrid } from './time-grid';
 
 export const TOKEN_GROUP_FIELDS = ['model', 'tenant', 'node'] as const;
 export type TokenGroupField = (typeof TOKEN_GROUP_FIELDS)[number];
-export type TokenKey = Partial<Record<TokenGroupField, string>>;
-
-export interface TokenSeriesResponse {
-  from: string;
-  to: string;
-  step: string;
-  series: { key: TokenKey; points: TokenPoint[] }[];
-}
-
-export interface TokenTotalsResponse {
-  from: string;
-  to: string;
-  rows: ({ key: TokenKey } & TokenCounts)[];
-}
-
-export interface GpuSeriesResponse {
-  from: string;
-  to: string;
-  step: string;
-  series: { key: { node: string; gpuIndex: number }; points: GpuPoint[] }[];
-}
-
-export interface GpuInventoryItem {
-  node: string;
-  gpuIndex: number;
-  gpuUuid?: string;
-  gpuModel?: string;
-  lastSeen: string;
-  latest: Record<string, unknown> | null;
-}
-
-export interface EfficiencyPoint {
-  t: string;
-  /** Input plus output tokens of the model on the node. */
-  tokens: number;
-  /** The node's GPU energy in the bucket, attributed to models by their share of the node's tokens. */
-  energyJ: number | null;
-  /** Busy GPU-seconds (mean utilization x time) of the node, attributed the same way. */
-  gpuSeconds: number | null;
-  tokensPerJoule: number | null;
-  gpuSecondsPer1kTokens: number | null;
-}
-
-export interface EfficiencyResponse {
-  from: string;
-  to: string;
-  step: string;
-  series: { key: { node: string; model: string }; points: EfficiencyPoint[] }[];
-}
 
 @Injectable()
 export class SeriesService {
@@ -152,7 +104,7 @@ export class SeriesService {
     return { ...gridHeader(grid), series: series.filter((s) => s.points.some((p) => p.samples > 0)) };
   }
 
-  async gpuInventory(filter: GpuSeriesFilter): Promise<{ items: GpuInventoryItem[] }> {
+  async gpuInventory(filter: GpuSeriesFilter): Promise<GpuInventoryResponse> {
     const gpus = await this.reader.gpuSeries(filter);
     const items = gpus
       .sort((a, b) => (a.node === b.node ? a.gpuIndex - b.gpuIndex : a.node < b.node ? -1 : 1))
@@ -313,7 +265,7 @@ export function gridTimes(grid: TimeGrid): number[] {
   return Array.from({ length: grid.points }, (_, i) => grid.fromMs + i * grid.stepMs);
 }
 
-export function gridHeader(grid: TimeGrid): { from: string; to: string; step: string } {
+export function gridHeader(grid: TimeGrid): { from: string; to: string; step: Step } {
   return { from: new Date(grid.fromMs).toISOString(), to: new Date(grid.toMs).toISOString(), step: grid.step };
 }
 

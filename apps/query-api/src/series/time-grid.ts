@@ -3,8 +3,9 @@
 import type { Resolution } from '@tokenmeter/storage';
 import { invalidParams } from '../params/query-params';
 
-export const STEPS = ['1m', '5m', '15m', '1h', '6h', '1d'] as const;
-export type Step = (typeof STEPS)[number];
+import { type Step, STEPS } from '@tokenmeter/contracts/query-api';
+
+export { STEPS, type Step };
 
 export const STEP_MS: Record<Step, number> = {
   '1m': 60_000,

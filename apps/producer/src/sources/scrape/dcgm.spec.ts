@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { EVENT_ID_PATTERN, type GpuSample, validateGpuSample } from '@tokenmeter/contracts';
+import { parsePrometheusText } from '@tokenmeter/telemetry';
 
 import { gpuSamplesFromDcgm, isDcgmBlank, resolveDcgmUnits, type DcgmOptions } from './dcgm';
 import { scrapedEventId } from './event-id';
-import { parsePrometheusText } from './prometheus-text';
 
 const TIME_MS = Date.UTC(2026, 0, 15, 9, 30, 0);
 const SOURCE = 'http://gpu-node-01:9400/metrics';

@@ -57,6 +57,7 @@
  * `nan`; a value outside the gpu.v1 bounds after conversion as `out_of_range`. Nothing throws.
  */
 import { MAX_GPU_MEMORY_MIB } from '@tokenmeter/contracts';
+import type { Exposition } from '@tokenmeter/telemetry';
 
 import { scrapedEventId } from './event-id';
 import {
@@ -68,7 +69,6 @@ import {
   parseGpuIndex,
   roundMicro,
 } from './gpu-sample-builder';
-import type { Exposition } from './prometheus-text';
 
 export type { DroppedGpuReading, GpuDropReason, GpuSamplesResult } from './gpu-sample-builder';
 

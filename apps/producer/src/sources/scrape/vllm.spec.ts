@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type TokenUsageIntervalInput, validateTokenUsageInterval } from '@tokenmeter/contracts';
+import { parsePrometheusText } from '@tokenmeter/telemetry';
 
 import { scrapedEventId } from './event-id';
-import { parsePrometheusText } from './prometheus-text';
 import { type VllmObservation, VllmIntervalTracker, type VllmTrackerOptions } from './vllm';
 
 const SOURCE = 'http://10.0.4.17:8000/metrics';

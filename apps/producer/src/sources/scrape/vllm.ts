@@ -38,10 +38,10 @@ import {
   type LatencyHistogram,
   type TokenUsageIntervalInput,
 } from '@tokenmeter/contracts';
+import { parsePromFloat, type Exposition } from '@tokenmeter/telemetry';
 
 import { scrapedEventId } from './event-id';
 import { contractText } from './gpu-sample-builder';
-import { parsePromFloat, type Exposition } from './prometheus-text';
 
 export const VLLM_METRICS = {
   promptTokens: 'vllm:prompt_tokens_total',

@@ -5,19 +5,20 @@
  *   npm run openapi:check       exit 1 when the committed file differs (make test runs this; the
  *                               e2e tests also compare it with what the running service serves)
  *
- * The app is created in Nest's preview mode: modules and routes are scanned, no provider is
- * instantiated, so nothing connects to a database.
+ * Run from the sources (`node -r @swc-node/register`): the file is found next to them. The app is
+ * created in Nest's preview mode: modules and routes are scanned, no provider is instantiated, so
+ * nothing connects to a database.
  */
 import 'reflect-metadata';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { QueryApiAppModule } from '../apps/query-api/src/app.module';
-import { QueryApiConfig } from '../apps/query-api/src/config';
-import { buildOpenApiDocument } from '../apps/query-api/src/openapi/openapi-document';
+import { QueryApiAppModule } from '../app.module';
+import { QueryApiConfig } from '../config';
+import { buildOpenApiDocument } from './openapi-document';
 
-export const OPENAPI_FILE = resolve(__dirname, '../apps/query-api/openapi.json');
+export const OPENAPI_FILE = resolve(__dirname, '../../openapi.json');
 
 export async function renderOpenApi(): Promise<string> {
   const config = QueryApiConfig.fromEnv({ MONGO_URL: 'mongodb://127.0.0.1:1/openapi' });
@@ -53,10 +54,12 @@ async function main(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

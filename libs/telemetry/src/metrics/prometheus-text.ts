@@ -1,6 +1,7 @@
 /**
- * Parser for the Prometheus text exposition format 0.0.4, the body of a dcgm-exporter or vLLM
- * `/metrics` response (SPEC §5 scrapers).
+ * Parser for the Prometheus text exposition format 0.0.4: the body of a dcgm-exporter or vLLM
+ * `/metrics` response (the producer's scrapers, SPEC §5), and of the services' own `/metrics`
+ * (the pipeline bench, the end-to-end tests).
  *
  * It is a hand-written single pass over each line with no backtracking regexes, so its cost is
  * linear in the input. It never throws: a line it cannot read becomes an entry in `errors` and

@@ -1,12 +1,14 @@
 /**
  * `npm run loadgen -- --rate N --duration S [...]` (SPEC §5): the command-line entry of the load
- * generator in load-generator.ts; `--help` lists the options. The first Ctrl-C (or SIGTERM) stops
+ * generator (run-load.ts); `--help` lists the options. The first Ctrl-C (or SIGTERM) stops
  * sending and prints the summary once the requests in flight are answered; a second one quits.
  */
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 
-import { USAGE, formatProgress, formatSummary, parseLoadArgs, runLoad } from './load-generator';
+import { parseLoadArgs, USAGE } from './cli-args';
+import { formatProgress, formatSummary } from './report';
+import { runLoad } from './run-load';
 
 async function main(): Promise<number> {
   const args = parseLoadArgs(process.argv.slice(2), process.env, () => randomInt(1, 2 ** 31));
