@@ -15,6 +15,7 @@ JEST_NODE_OPTIONS := --experimental-vm-modules --disable-warning=ExperimentalWar
 
 .PHONY: help node install build lint typecheck format-check schemas-check check servers-up servers-down \
         servers-status test test-unit test-integration test-e2e test-faults test-deploy deploy-tools helm-docs \
+        chromium test-browser screenshots \
         images dev dev-stop clean up bootstrap kubeconfig monitoring deploy validate verify-scale-hpa destroy
 
 # The help texts are read from this file's text, so a $(NODE_VERSION) in one is put in here.
@@ -31,17 +32,19 @@ node_modules/.install-stamp: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-build: install ## compile the three services into dist/
+build: install ## compile the three services into dist/, with the web console the query API serves
 	rm -rf dist
 	npx nest build producer
 	npx nest build processor
 	npx nest build query-api
+	npm run --silent build:console
 
 lint: install ## ESLint (type-aware) over apps, libs, tests and scripts
 	npx eslint .
 
-typecheck: install ## tsc --noEmit over the whole repository
+typecheck: install ## tsc --noEmit over the whole repository (the console with the DOM types)
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p apps/console/tsconfig.json --noEmit
 
 format-check: install ## Prettier check
 	npx prettier --check .
@@ -74,6 +77,15 @@ test-e2e: build ## end-to-end tests over the built services (starts the servers 
 
 test-faults: build ## fault-injection suite: processor kills, broker restart, database outage, scaling, duplicates, poison
 	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-faults.config.js
+
+chromium: ## Debian's chromium for the browser tests and screenshots (apt-get; CHROMIUM_PATH names another)
+	scripts/dev/ensure-chromium.sh
+
+test-browser: build chromium ## the web console in headless Chromium against the real services (starts the servers if needed)
+	NODE_OPTIONS="$(JEST_NODE_OPTIONS)" npx jest --config test/jest-browser.config.js
+
+screenshots: build chromium ## regenerate docs/screenshots/*.png of the console (light, dark, tenant key) from a seeded dataset
+	node -r @swc-node/register test/browser/screenshots.ts
 
 deploy-tools: install ## helm, kubeconform, helm-unittest, helm-docs, OpenTofu, tflint, compose (Go module proxy) and schemas (PyPI) into .cache
 	scripts/deploy/tools.sh all

@@ -75,6 +75,16 @@ export default tseslint.config(
       ],
     },
   },
+  // The web console runs in the browser: browser globals, and Node's (process, Buffer, …) are errors.
+  {
+    files: ['apps/console/**/*.ts'],
+    languageOptions: {
+      globals: {
+        ...Object.fromEntries(Object.keys(globals.node).map((name) => [name, 'off'])),
+        ...globals.browser,
+      },
+    },
+  },
   {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: {

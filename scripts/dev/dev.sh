@@ -79,6 +79,7 @@ cat <<TXT
 
 tokenmeter is running (logs in .local/dev/*.log):
   query API   http://127.0.0.1:${ports[query-api]}   e.g. /v1/events/tokens
+  console     http://127.0.0.1:${ports[query-api]}/   the web console (in a browser)
   producer    http://127.0.0.1:${ports[producer]}   POST /v1/tokens, POST /v1/gpus, POST /v1/tokens/intervals
   processor   http://127.0.0.1:${ports[processor]}   /health/ready, /metrics
   Kafka       ${KAFKA_BROKERS}

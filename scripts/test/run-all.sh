@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: static checks, then the five jest tiers (unit; the deploy artifacts, offline; then
-# integration, e2e and faults against real servers), then stops the servers it started. Writes
+# `make test`: static checks, then the six jest tiers (unit; the deploy artifacts, offline; then
+# integration, e2e, the console in headless Chromium and faults against real servers), then stops
+# the servers it started. Writes
 # .local/test-results/summary.txt with the closing line "N passed, N failed" (counted from jest's
 # JSON results) and prints it last.
 set -uo pipefail
@@ -15,6 +16,7 @@ step() { echo; echo "==> $*"; }
 
 step "static checks (typecheck, lint, format, schema and OpenAPI drift, dashboards and alert rules)"
 npx tsc -p tsconfig.json --noEmit || status=1
+npx tsc -p apps/console/tsconfig.json --noEmit || status=1
 npx eslint . || status=1
 npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "prettier: the files above need formatting (npm run format)"; status=1; }
 npm run --silent schemas:check || status=1
@@ -24,7 +26,8 @@ npm run --silent observability:check || status=1
 
 step "build"
 rm -rf dist
-{ npx nest build producer && npx nest build processor && npx nest build query-api; } || status=1
+{ npx nest build producer && npx nest build processor && npx nest build query-api && npm run --silent build:console; } ||
+  status=1
 
 step "unit tests"
 npx jest --config jest.config.js --json --outputFile="$results/unit.json" || status=1
@@ -50,6 +53,12 @@ if [[ -n "${server_env:-}" ]]; then
 
   step "end-to-end tests (three services over HTTP)"
   npx jest --config test/jest-e2e.config.js --json --outputFile="$results/e2e.json" || status=1
+
+  step "browser tests (the web console in headless Chromium, against the three services)"
+  # Debian's chromium (apt-get, about 20 s the first time); without it the tier still runs and
+  # every test fails naming `make chromium`.
+  scripts/dev/ensure-chromium.sh || status=1
+  npx jest --config test/jest-browser.config.js --json --outputFile="$results/browser.json" || status=1
 
   step "fault-injection tests (kills, broker restart, database outage, scaling, duplicates, poison)"
   npx jest --config test/jest-faults.config.js --json --outputFile="$results/faults.json" || status=1

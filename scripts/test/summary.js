@@ -7,7 +7,7 @@ const path = require('node:path');
 const dir = process.argv[2];
 let passed = 0;
 let failed = 0;
-for (const tier of ['unit', 'deploy', 'integration', 'e2e', 'faults']) {
+for (const tier of ['unit', 'deploy', 'integration', 'e2e', 'browser', 'faults']) {
   const file = path.join(dir, `${tier}.json`);
   if (!existsSync(file)) {
     console.log(`${tier}: no results (the tier did not run to completion)`);

@@ -73,7 +73,9 @@ describe('the built console', () => {
 
   it('serves every file the page loads, cached for good under its content hash, and revalidates by ETag', async () => {
     const html = await (await fetch(`${built.baseUrl}/`)).text();
-    for (const asset of referencedAssets(html)) {
+    const assets = referencedAssets(html);
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    for (const asset of assets) {
       expect(asset).toMatch(/^\/console\/[\w.-]+-[0-9A-Fa-f]{8,}\.(js|css)$/);
       const res = await fetch(`${built.baseUrl}${asset}`);
       expect({ asset, status: res.status }).toEqual({ asset, status: 200 });
