@@ -12,7 +12,6 @@ import path from 'node:path';
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
 import { hashApiKey, parsePrometheusText } from '@tokenmeter/telemetry';
-import { MongoClient } from 'mongodb';
 import {
   attributeGpus,
   expectedCostRows,
@@ -41,6 +40,7 @@ import type {
 import { getAnswer, type QueryApiPath } from '../support/query-answers';
 import { floorTo } from '../support/query-expectations';
 import { portBlock, type RunningService, runUntilExit, startService, stopService } from '../support/services';
+import { dropDatabase } from '../support/mongo-test-utils';
 
 const id = runId();
 const dbName = `tm_ce2e_${id}`;
@@ -362,12 +362,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(services.map((s) => stopService(s)));
-  const mongo = new MongoClient(mongoUrl);
-  await mongo
-    .db(dbName)
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo.close();
+  await dropDatabase(mongoUrl, dbName).catch(() => undefined);
   if (catalogDir !== '') rmSync(catalogDir, { recursive: true, force: true });
 });
 

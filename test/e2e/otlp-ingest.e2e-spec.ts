@@ -22,10 +22,10 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { hashApiKey } from '@tokenmeter/telemetry';
-import { MongoClient } from 'mongodb';
 import { runId, serverEnv } from '../support/env';
 import { expectEventually } from '../support/eventually';
 import { portBlock, type RunningService, startService, stopService } from '../support/services';
+import { dropDatabase } from '../support/mongo-test-utils';
 
 const id = runId();
 const { kafkaBrokers, mongoUrl } = serverEnv();
@@ -65,12 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(services.map((s) => stopService(s)));
-  const mongo = new MongoClient(mongoUrl);
-  await mongo
-    .db(env.MONGO_DB)
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo.close();
+  await dropDatabase(mongoUrl, env.MONGO_DB).catch(() => undefined);
 });
 
 const RESOURCE = () =>

@@ -8,11 +8,11 @@ import { DLQ_HEADERS, type GpuSample, type TokenUsageEvent } from '@tokenmeter/c
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
 import { hashApiKey } from '@tokenmeter/telemetry';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import type { Page } from '@tokenmeter/contracts/query-api';
 import { serverEnv, runId } from '../support/env';
 import { expectEventually } from '../support/eventually';
 import { portBlock, type RunningService, startService, stopService } from '../support/services';
+import { dropDatabase } from '../support/mongo-test-utils';
 
 const id = runId();
 const topics = { tokens: `e2e-${id}.tokens`, gpu: `e2e-${id}.gpu`, dlq: `e2e-${id}.dlq` };
@@ -107,12 +107,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const mongo = new MongoClient(mongoUrl);
-  await mongo
-    .db(dbName)
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo.close();
+  await dropDatabase(mongoUrl, dbName).catch(() => undefined);
 });
 
 describe('pipeline', () => {

@@ -10,14 +10,7 @@ import { type GpuSample, type TokenUsageEvent, TokenUsageEventSchema } from '@to
 import { HISTOGRAM_MAX_RELATIVE_ERROR } from '@tokenmeter/storage';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
 import { hashApiKey } from '@tokenmeter/telemetry';
-import { MongoClient } from 'mongodb';
-import type {
-  GpuPoint,
-  GpuSeriesResponse,
-  TokenKey,
-  TokenSeriesResponse,
-  TokenTotalsResponse,
-} from '@tokenmeter/contracts/query-api';
+import type { GpuPoint, GpuSeriesResponse, TokenSeriesResponse } from '@tokenmeter/contracts/query-api';
 import { serverEnv, runId } from '../support/env';
 import { expectEventually } from '../support/eventually';
 import {
@@ -26,6 +19,7 @@ import {
   expectedGpuBuckets,
   type ExpectedTokenBucket,
   expectedTokenBuckets,
+  expectedTokenTotals,
   floorTo,
   maxOf,
   mean,
@@ -38,6 +32,7 @@ import {
   schemaViolations,
 } from '../support/query-answers';
 import { portBlock, type RunningService, startService, stopService } from '../support/services';
+import { dropDatabase } from '../support/mongo-test-utils';
 
 const id = runId();
 const dbName = `tm_qe2e_${id}`;
@@ -286,12 +281,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(services.map((s) => stopService(s)));
-  const mongo = new MongoClient(mongoUrl);
-  await mongo
-    .db(dbName)
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo.close();
+  await dropDatabase(mongoUrl, dbName).catch(() => undefined);
 });
 
 describe('token series', () => {
@@ -362,25 +352,7 @@ describe('token totals', () => {
       const body = await getOk('/v1/tokens/totals', params);
       expect(body.from).toBe(iso(fromMs));
       expect(body.to).toBe(iso(toMs));
-      const expected = new Map<string, TokenTotalsResponse['rows'][number]>();
-      for (const e of inRange) {
-        const key: TokenKey = {};
-        for (const field of groupBy) key[field] = e[field];
-        const row = expected.get(JSON.stringify(key)) ?? {
-          key,
-          requests: 0,
-          errors: 0,
-          inputTokens: 0,
-          outputTokens: 0,
-          cachedInputTokens: 0,
-        };
-        row.requests += 1;
-        row.errors += e.status === 'error' ? 1 : 0;
-        row.inputTokens += e.inputTokens;
-        row.outputTokens += e.outputTokens;
-        row.cachedInputTokens += e.cachedInputTokens ?? 0;
-        expected.set(JSON.stringify(key), row);
-      }
+      const expected = expectedTokenTotals(inRange, groupBy);
       const sortRows = (rows: { key: unknown }[]) =>
         [...rows].sort((a, b) => (JSON.stringify(a.key) < JSON.stringify(b.key) ? -1 : 1));
       expect(sortRows(body.rows)).toEqual(sortRows([...expected.values()]));

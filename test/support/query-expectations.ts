@@ -152,3 +152,36 @@ export function close(actual: number | null | undefined, expected: number | null
   }
   return Math.abs(actual - expected) <= rel * Math.max(1, Math.abs(expected));
 }
+
+/** The counters of one `/v1/tokens/totals` row. */
+export interface ExpectedTotals {
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+}
+
+/**
+ * What `/v1/tokens/totals` must answer for `events` (already cut to the range and filters): one row
+ * per distinct value of the `groupBy` fields, keyed by JSON of that key, computed from the events.
+ */
+export function expectedTokenTotals<F extends 'tenant' | 'model' | 'node'>(
+  events: readonly Pick<TokenUsageEvent, F | 'status' | 'inputTokens' | 'outputTokens' | 'cachedInputTokens'>[],
+  groupBy: readonly F[],
+): Map<string, { key: Partial<Record<F, string>> } & ExpectedTotals> {
+  const rows = new Map<string, { key: Partial<Record<F, string>> } & ExpectedTotals>();
+  for (const e of events) {
+    const key: Partial<Record<F, string>> = {};
+    for (const field of groupBy) key[field] = e[field];
+    const id = JSON.stringify(key);
+    const row = rows.get(id) ?? { key, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
+    row.requests += 1;
+    row.errors += e.status === 'error' ? 1 : 0;
+    row.inputTokens += e.inputTokens;
+    row.outputTokens += e.outputTokens;
+    row.cachedInputTokens += e.cachedInputTokens ?? 0;
+    rows.set(id, row);
+  }
+  return rows;
+}

@@ -39,6 +39,9 @@ describe('parseViewState', () => {
   it('drops filter values the API would reject', () => {
     const state = parseViewState(`?tenant=${'a'.repeat(257)}&model=bad%00value&node=ok`);
     expect(state.filters).toEqual({ tenant: '', model: '', node: 'ok' });
+    // C1 control characters too (U+0085 NEXT LINE), as the API refuses them.
+    expect(parseViewState('?tenant=a%C2%85b&model=%C2%9F').filters).toEqual({ tenant: '', model: '', node: '' });
+    expect(parseViewState(`?tenant=${'a'.repeat(256)}`).filters.tenant).toHaveLength(256);
   });
 
   it('normalises custom bounds with offsets and fractions to UTC seconds', () => {

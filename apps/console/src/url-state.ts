@@ -2,6 +2,8 @@
  * The view state kept in the query string of `/` so a view can be shared (console contract,
  * "URL state"). Parsing never throws: anything unknown or malformed falls back to the default.
  */
+// The API's own rules for filter values (a 400 there), checked before asking.
+import { CONTROL_CHARACTERS, MAX_STRING_PARAM_LENGTH } from '@tokenmeter/contracts/query-api/params';
 
 export const RANGES = ['1h', '24h', '7d', '30d', 'custom'] as const;
 export type RangeName = (typeof RANGES)[number];
@@ -32,10 +34,6 @@ export const DEFAULT_VIEW: ViewState = {
   refresh: DEFAULT_REFRESH,
 };
 
-// The API's own limit on filter values (openapi: maxLength 256); control characters are a 400 there.
-const MAX_FILTER_LENGTH = 256;
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
 
 function oneOf<T extends string>(allowed: readonly T[], value: string | null): T | undefined {
@@ -55,7 +53,7 @@ export function toRfc3339(ms: number): string {
 }
 
 function parseFilter(value: string | null): string {
-  if (value === null || value.length > MAX_FILTER_LENGTH || CONTROL_CHARACTERS.test(value)) return '';
+  if (value === null || value.length > MAX_STRING_PARAM_LENGTH || CONTROL_CHARACTERS.test(value)) return '';
   return value;
 }
 

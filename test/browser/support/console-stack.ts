@@ -8,13 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hashApiKey } from '@tokenmeter/telemetry';
-import { MongoClient } from 'mongodb';
 import type { PriceCatalog } from '../../support/cost-expectations';
 import { runId, serverEnv } from '../../support/env';
 import { expectEventually } from '../../support/eventually';
 import { floorTo } from '../../support/query-expectations';
 import { portBlock, type RunningService, startService, stopService } from '../../support/services';
 import { DAY, type Dataset, HOUR, MINUTE } from './dataset';
+import { dropDatabase } from '../../support/mongo-test-utils';
 
 export interface ApiAnswer {
   status: number;
@@ -91,12 +91,7 @@ export async function startConsoleStack(opts: ConsoleStackOptions): Promise<Cons
   const stop = async (): Promise<void> => {
     await Promise.all(services.map((s) => stopService(s)));
     services.length = 0;
-    const mongo = new MongoClient(mongoUrl);
-    await mongo
-      .db(dbName)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo.close();
+    await dropDatabase(mongoUrl, dbName).catch(() => undefined);
     rmSync(catalogDir, { recursive: true, force: true });
   };
 

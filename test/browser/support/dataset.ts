@@ -3,6 +3,7 @@
 // the console must show for them, summed here from the raw events without the query API.
 import type { GpuSample, TokenUsageEvent } from '@tokenmeter/contracts';
 import { buildGpuSample, buildTokenUsageEvent } from '@tokenmeter/contracts/testing/factories';
+import { expectedTokenTotals } from '../../support/query-expectations';
 
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
@@ -173,30 +174,22 @@ export function rowKey(tenant: string, model: string): string {
 
 /** What `/v1/tokens/totals?groupBy=tenant,model` must answer, by rowKey. */
 export function expectedTotals(events: readonly TokenUsageEvent[], filter: TokenFilter): Map<string, TotalsRow> {
-  const rows = new Map<string, TotalsRow>();
-  for (const e of events) {
+  const selected = events.filter((e) => {
     const t = Date.parse(e.time);
-    if (t < filter.fromMs || t >= filter.toMs) continue;
-    if (filter.tenant !== undefined && e.tenant !== filter.tenant) continue;
-    if (filter.model !== undefined && e.model !== filter.model) continue;
-    if (filter.node !== undefined && e.node !== filter.node) continue;
-    if (filter.tenantIn !== undefined && !filter.tenantIn.includes(e.tenant)) continue;
-    const key = rowKey(e.tenant, e.model);
-    const row = rows.get(key) ?? {
-      tenant: e.tenant,
-      model: e.model,
-      requests: 0,
-      errors: 0,
-      inputTokens: 0,
-      outputTokens: 0,
-      cachedInputTokens: 0,
-    };
-    row.requests += 1;
-    row.errors += e.status === 'error' ? 1 : 0;
-    row.inputTokens += e.inputTokens;
-    row.outputTokens += e.outputTokens;
-    row.cachedInputTokens += e.cachedInputTokens ?? 0;
-    rows.set(key, row);
+    return (
+      t >= filter.fromMs &&
+      t < filter.toMs &&
+      (filter.tenant === undefined || e.tenant === filter.tenant) &&
+      (filter.model === undefined || e.model === filter.model) &&
+      (filter.node === undefined || e.node === filter.node) &&
+      (filter.tenantIn === undefined || filter.tenantIn.includes(e.tenant))
+    );
+  });
+  const rows = new Map<string, TotalsRow>();
+  for (const { key, ...sums } of expectedTokenTotals(selected, ['tenant', 'model']).values()) {
+    const tenant = key.tenant ?? '';
+    const model = key.model ?? '';
+    rows.set(rowKey(tenant, model), { tenant, model, ...sums });
   }
   return rows;
 }

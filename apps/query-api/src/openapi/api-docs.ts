@@ -6,13 +6,14 @@ import type { SchemaObject } from '@nestjs/swagger';
 import type { ParamSpec } from '../params/query-params';
 import { ProblemSchema } from '@tokenmeter/contracts/query-api';
 import { openApiSchema } from './responses';
+import { MAX_STRING_PARAM_LENGTH } from '@tokenmeter/contracts/query-api/params';
 
 export function paramSchema(spec: ParamSpec): SchemaObject {
   switch (spec.kind) {
     case 'time':
       return { type: 'string', format: 'date-time' };
     case 'string':
-      return { type: 'string', minLength: 1, maxLength: spec.maxLength ?? 256 };
+      return { type: 'string', minLength: 1, maxLength: spec.maxLength ?? MAX_STRING_PARAM_LENGTH };
     case 'int':
       return { type: 'integer', minimum: spec.min, maximum: spec.max };
     case 'enum':

@@ -2,10 +2,9 @@
 // 400 names every bad parameter. Unknown names (including `model[$ne]`-style injection
 // attempts) and repeated parameters are errors, never silently ignored.
 import { ProblemException, type ProblemFieldError } from '@tokenmeter/telemetry';
+import { CONTROL_CHARACTERS, MAX_STRING_PARAM_LENGTH } from '@tokenmeter/contracts/query-api/params';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
-// eslint-disable-next-line no-control-regex -- the point is to reject control characters
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** One query parameter: how it is parsed, and its description in the OpenAPI document. */
 export type ParamSpec = { description?: string } & (
@@ -67,9 +66,9 @@ function parseOne(raw: string, spec: ParamSpec): string | number | string[] | { 
         : { error: `must be an integer from ${spec.min} to ${spec.max}` };
     }
     case 'string': {
-      const max = spec.maxLength ?? 256;
+      const max = spec.maxLength ?? MAX_STRING_PARAM_LENGTH;
       if (raw.length === 0 || raw.length > max) return { error: `must be 1 to ${max} characters` };
-      if (CONTROL.test(raw)) return { error: 'must not contain control characters' };
+      if (CONTROL_CHARACTERS.test(raw)) return { error: 'must not contain control characters' };
       return raw;
     }
     case 'enum':
