@@ -35,6 +35,7 @@ export {
   DEFAULT_TOPICS,
   DLQ_HEADERS,
   EVENT_ROUTES,
+  EVENT_TOPIC_KINDS,
   HEADERS,
   gpuSeriesKey,
   isValidTraceparent,

@@ -13,6 +13,11 @@ export const DEFAULT_TOPICS = {
 export type TopicKind = keyof typeof DEFAULT_TOPICS;
 export type EventTopicKind = Exclude<TopicKind, 'dlq'>;
 
+/** The topics that carry events (every topic but the DLQ). */
+export const EVENT_TOPIC_KINDS: readonly EventTopicKind[] = (Object.keys(DEFAULT_TOPICS) as TopicKind[]).filter(
+  (kind): kind is EventTopicKind => kind !== 'dlq',
+);
+
 /**
  * Message key for tokens.v1: one rollup series always lands on one partition, so each rollup
  * document has a single writer (SPEC §4). The key routes messages only; it is not parseable back

@@ -8,7 +8,7 @@
 // the consumer stalls. Here a handler's failure is the batch's failure: nothing is committed and
 // the batch is tried again. The patterns are topic kinds (`tokens`, `gpu`), because topic names
 // come from the configuration and decorators are fixed at build time.
-import type { EventTopicKind } from '@tokenmeter/contracts';
+import { EVENT_TOPIC_KINDS, type EventTopicKind } from '@tokenmeter/contracts';
 import { BaseRpcContext, type CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -45,8 +45,6 @@ export interface KafkaBatchServerHooks {
   onStage?: (topic: string, stage: ConsumerStage) => void;
   nowMs?: () => number;
 }
-
-const EVENT_TOPIC_KINDS: readonly EventTopicKind[] = ['tokens', 'gpu'];
 
 function isEventTopicKind(pattern: string): pattern is EventTopicKind {
   return (EVENT_TOPIC_KINDS as readonly string[]).includes(pattern);

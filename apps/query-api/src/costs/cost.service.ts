@@ -15,7 +15,6 @@ import {
   toWholeMinutes,
   type TokenGroupField,
 } from '../series/series.service';
-import type { TokenKey } from '@tokenmeter/contracts/query-api';
 import { gridBucket, type TimeGrid } from '../series/time-grid';
 import { RollupReader, type TokenSeriesFilter } from '../storage/rollup.reader';
 import type {
@@ -26,14 +25,13 @@ import type {
   IdleCost,
   TokenCostSeriesResponse,
   TokenCostTotalsResponse,
+  TokenKey,
 } from '@tokenmeter/contracts/query-api';
 import { attributeGpuCost, attributionPieces, type Attribution } from './gpu-attribution';
 import { formatPicos, tokenCount } from './money';
 import type { PriceCatalog } from './price-catalog';
 
 const DAY_MS = 86_400_000;
-
-export { COST_VIEWS, type CostView } from '@tokenmeter/contracts/query-api';
 
 /** Exact running sums of one GPU-priced row or point. */
 class GpuCostAccumulator {

@@ -12,10 +12,11 @@ import { type ParamSpec, parseParams, resolveRange } from '../params/query-param
 import { RANGE, STEP, TOKEN_FILTERS, tokenFilter } from '../series/series.controller';
 import { planGrid } from '../series/time-grid';
 import { budgetReport } from './budgets';
-import { COST_VIEWS, CostService } from './cost.service';
+import { CostService } from './cost.service';
 import {
   type BudgetsResponse,
   BudgetsResponseSchema,
+  COST_VIEWS,
   type CostSeriesResponse,
   CostSeriesResponseSchema,
   type CostTotalsResponse,

@@ -23,13 +23,14 @@ import {
   GpuInventoryResponseSchema,
   type GpuSeriesResponse,
   GpuSeriesResponseSchema,
+  STEPS,
   type TokenSeriesResponse,
   TokenSeriesResponseSchema,
   type TokenTotalsResponse,
   TokenTotalsResponseSchema,
 } from '@tokenmeter/contracts/query-api';
 import { SeriesService, TOKEN_GROUP_FIELDS } from './series.service';
-import { planGrid, STEPS } from './time-grid';
+import { planGrid } from './time-grid';
 
 export const RANGE = {
   from: { kind: 'time', description: 'start (inclusive), RFC 3339; default: `to` minus QUERY_DEFAULT_RANGE_HOURS' },

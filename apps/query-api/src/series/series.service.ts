@@ -15,11 +15,12 @@ import type {
   EfficiencyResponse,
   GpuInventoryResponse,
   GpuSeriesResponse,
+  Step,
   TokenKey,
   TokenSeriesResponse,
   TokenTotalsResponse,
 } from '@tokenmeter/contracts/query-api';
-import { gridBucket, type Step, type TimeGrid } from './time-grid';
+import { gridBucket, type TimeGrid } from './time-grid';
 
 export const TOKEN_GROUP_FIELDS = ['model', 'tenant', 'node'] as const;
 export type TokenGroupField = (typeof TOKEN_GROUP_FIELDS)[number];

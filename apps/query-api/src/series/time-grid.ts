@@ -5,8 +5,6 @@ import { invalidParams } from '../params/query-params';
 
 import { type Step, STEPS } from '@tokenmeter/contracts/query-api';
 
-export { STEPS, type Step };
-
 export const STEP_MS: Record<Step, number> = {
   '1m': 60_000,
   '5m': 300_000,

@@ -30,15 +30,23 @@ export function problemOf(fn: () => unknown): ProblemException {
   return thrownBy(ProblemException, fn);
 }
 
-/** The ProblemException `promise` rejects with. */
-export async function problemOfAsync(promise: Promise<unknown>): Promise<ProblemException> {
+/** The error `promise` rejects with, which must be an instance of `type`. */
+export async function rejectionBy<E extends Error>(
+  type: abstract new (...args: never[]) => E,
+  promise: Promise<unknown>,
+): Promise<E> {
   try {
     await promise;
   } catch (error) {
-    if (error instanceof ProblemException) return error;
+    if (error instanceof type) return error;
     throw error;
   }
-  throw new Error('expected a ProblemException');
+  throw new Error(`expected a ${type.name}`);
+}
+
+/** The ProblemException `promise` rejects with. */
+export function problemOfAsync(promise: Promise<unknown>): Promise<ProblemException> {
+  return rejectionBy(ProblemException, promise);
 }
 
 /** The DomainError `fn` throws. */
@@ -47,12 +55,6 @@ export function domainErrorOf(fn: () => unknown): DomainError {
 }
 
 /** The DomainError `promise` rejects with. */
-export async function domainErrorOfAsync(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
+export function domainErrorOfAsync(promise: Promise<unknown>): Promise<DomainError> {
+  return rejectionBy(DomainError, promise);
 }
